@@ -1,0 +1,11 @@
+//! The pure core: everything here is a function of its inputs (time included), with no I/O,
+//! no async runtime and no database, so it can be tested exhaustively.
+
+pub mod answers;
+pub mod authentication;
+pub mod automatic;
+pub mod command;
+pub mod inbound;
+pub mod message_id;
+pub mod new_text;
+pub mod reference;

@@ -1,0 +1,98 @@
+//! The `medrec` command: runs the daemon, checks the config, migrates the database.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use medrec::config::{self, LogFormat, Settings};
+
+#[derive(Parser)]
+#[command(name = "medrec", version, about = "Runs a law firm's medical-records requests by email and fax")]
+struct Cli {
+    /// The config file [default: ./config/medrec.toml if present, else /etc/medrec/medrec.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon until SIGTERM or SIGINT.
+    Run,
+    /// Validate the config, print a summary (no secrets), exit non-zero on error.
+    CheckConfig,
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let path = config::choose_path(cli.config.as_deref());
+    let settings = match config::load(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::CheckConfig => check_config(&settings),
+        Command::Migrate => with_runtime(&settings, cli.log_json, migrate),
+        Command::Run => with_runtime(&settings, cli.log_json, |s| async move { medrec::daemon::run(s).await }),
+    }
+}
+
+fn check_config(settings: &Settings) -> ExitCode {
+    println!("{}", settings.summary());
+    for w in settings.warnings() {
+        println!("warning: {w}");
+    }
+    println!("config OK");
+    ExitCode::SUCCESS
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let store = medrec::store::Store::open(&settings.database).await?;
+    store.close().await;
+    tracing::info!("database is up to date");
+    Ok(())
+}
+
+fn with_runtime<F, Fut>(settings: &Settings, log_json: bool, work: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    // Database, WAL files, documents and outbox files hold patient data: owner-only.
+    // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
+    init_logging(if log_json { LogFormat::Json } else { settings.log_format });
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work(settings.clone())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "medrec stopped on an error");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MEDREC_LOG").unwrap_or_else(|_| EnvFilter::new("medrec=info,warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}

@@ -1,0 +1,352 @@
+//! Helpers shared by the integration tests: where the third-party data in `../shared` is, the
+//! loopback mail servers started by `scripts/mail-servers.sh`, the real `medrec` binary run as a
+//! daemon, and a small IMAP observer that waits for mail with IDLE rather than sleeping.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use async_imap::Session;
+use futures::TryStreamExt;
+use medrec::core::inbound::InboundMail;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+/// True when running in CI, where a missing prerequisite is a failure, not a skip.
+fn in_ci() -> bool {
+    #[allow(clippy::disallowed_methods)]
+    let ci = std::env::var("CI");
+    ci.is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// `../shared` beside the clone (or `$MEDREC_SHARED_DIR`): the corpora and specs the project
+/// reads but never copies. `None`, with a message, where it is absent.
+pub fn shared_dir() -> Option<PathBuf> {
+    #[allow(clippy::disallowed_methods)]
+    let dir = std::env::var("MEDREC_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.join("corpus").is_dir() {
+        return Some(dir);
+    }
+    let msg = format!("skipped: shared data not found at {} (set MEDREC_SHARED_DIR)", dir.display());
+    assert!(!in_ci(), "{msg}");
+    eprintln!("{msg}");
+    None
+}
+
+/// The `.eml` files under `shared/corpus/<sub>`, sorted, recursively.
+pub fn corpus_files(sub: &str) -> Option<Vec<PathBuf>> {
+    let root = shared_dir()?.join("corpus").join(sub);
+    let mut out = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("corpus dir readable") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "eml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Some(out)
+}
+
+/// The loopback Postfix + Dovecot from `scripts/mail-servers.sh up`, read from the env file it
+/// writes (`$MEDREC_TEST_MAIL_ENV`). Every address exists, with one shared password.
+#[derive(Debug, Clone)]
+pub struct MailServers {
+    pub root: PathBuf,
+    pub ca: PathBuf,
+    pub host: String,
+    pub imap_port: u16,
+    pub smtp_port: u16,
+    pub submission_port: u16,
+    pub password: String,
+    pub authserv_id: String,
+}
+
+pub fn mail_servers() -> Option<MailServers> {
+    #[allow(clippy::disallowed_methods)]
+    let file = std::env::var("MEDREC_TEST_MAIL_ENV").ok();
+    let Some(text) = file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()) else {
+        let msg = "skipped: no mail servers (run the tests with `bash scripts/test.sh`, which starts them)";
+        assert!(!in_ci(), "{msg}");
+        eprintln!("{msg}");
+        return None;
+    };
+    let vars: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("export ")?.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect();
+    let get = |k: &str| vars.get(k).cloned().unwrap_or_else(|| panic!("{k} missing from the mail env file"));
+    Some(MailServers {
+        root: get("MAIL_ROOT").into(),
+        ca: get("MAIL_CA").into(),
+        host: get("MAIL_HOST"),
+        imap_port: get("IMAP_PORT").parse().expect("port"),
+        smtp_port: get("SMTP_PORT").parse().expect("port"),
+        submission_port: get("SUBMISSION_PORT").parse().expect("port"),
+        password: get("MAIL_PASSWORD"),
+        authserv_id: get("MAIL_AUTHSERV_ID"),
+    })
+}
+
+impl MailServers {
+    /// Runs `scripts/mail-servers.sh <action>` against these servers (e.g. `stop-imap`).
+    pub fn script(&self, action: &str) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mail-servers.sh");
+        let status = Command::new("bash")
+            .arg(script)
+            .arg(action)
+            .env("MAIL_ROOT", &self.root)
+            .stdin(Stdio::null())
+            .status()
+            .expect("run mail-servers.sh");
+        assert!(status.success(), "mail-servers.sh {action} failed");
+    }
+
+    /// Submits `raw` as `user` over the submission port (STARTTLS + AUTH), like a mail client.
+    pub async fn submit(&self, user: &str, to: &str, raw: &[u8]) {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+        let pem = std::fs::read(&self.ca).expect("CA");
+        let tls = TlsParameters::builder(self.host.clone())
+            .add_root_certificate(Certificate::from_pem(&pem).expect("CA pem"))
+            .build_rustls()
+            .expect("tls");
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
+            .port(self.submission_port)
+            .tls(Tls::Required(tls))
+            .credentials(Credentials::new(user.into(), self.password.clone()))
+            .build();
+        let envelope = lettre::address::Envelope::new(Some(user.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        transport.send_raw(&envelope, raw).await.expect("submission accepted");
+    }
+
+    /// Relays `raw` through the plain, unauthenticated port, like mail from the internet.
+    pub async fn relay(&self, from: &str, to: &str, raw: &[u8]) {
+        use lettre::transport::smtp::client::Tls;
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
+            .port(self.smtp_port)
+            .tls(Tls::None)
+            .build();
+        let envelope = lettre::address::Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        transport.send_raw(&envelope, raw).await.expect("relay accepted");
+    }
+
+    /// Opens an IMAP session (STARTTLS) for `user` with `folder` selected.
+    pub async fn open(&self, user: &str, folder: &str) -> Mailbox {
+        let config = medrec::mail::tls::client_config(Some(&self.ca)).expect("tls config");
+        let tcp = TcpStream::connect((self.host.as_str(), self.imap_port)).await.expect("connect");
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.expect("greeting");
+        client.run_command_and_check_ok("STARTTLS", None).await.expect("STARTTLS");
+        let name = rustls_pki_types::ServerName::try_from(self.host.clone()).unwrap();
+        let tls = tokio_rustls::TlsConnector::from(config).connect(name, client.into_inner()).await.expect("tls");
+        let mut session =
+            async_imap::Client::new(tls).login(user, &self.password).await.map_err(|(e, _)| e).expect("login");
+        if session.select(folder).await.is_err() {
+            session.create(folder).await.expect("create folder");
+            session.select(folder).await.expect("select");
+        }
+        Mailbox { session: Some(session) }
+    }
+
+    /// The bot's config sections for these servers: IMAP in, SMTP submission out.
+    pub fn bot_sections(&self, dir: &Path, bot: &str, trust: &str) -> String {
+        let password = secret_file(dir, "mail-password", &self.password);
+        format!(
+            "[inbox]\nsender_trust = \"{trust}\"\nauthserv_id = \"{authserv}\"\n\n\
+             [inbox.imap]\nhost = \"{host}\"\nport = {imap}\ntls = \"starttls\"\nuser = \"{bot}\"\n\
+             password_file = \"{pw}\"\nca_file = \"{ca}\"\nidle_timeout_secs = 60\ncommand_timeout_secs = 10\n\
+             reconnect_max_secs = 2\n\n\
+             [outgoing.smtp]\nhost = \"{host}\"\nport = {sub}\ntls = \"starttls\"\nuser = \"{bot}\"\n\
+             password_file = \"{pw}\"\nca_file = \"{ca}\"\ntimeout_secs = 10\n",
+            authserv = self.authserv_id,
+            host = self.host,
+            imap = self.imap_port,
+            sub = self.submission_port,
+            pw = password.display(),
+            ca = self.ca.display(),
+        )
+    }
+}
+
+/// A unique address for one test, so parallel tests never share a mailbox.
+pub fn unique_address(role: &str) -> String {
+    format!("{role}-{}@denhamlaw.example", medrec::mail::compose::unique_token())
+}
+
+/// A plain message with CRLF line ends, as a mail client would send it.
+pub fn message(from: &str, to: &str, subject: &str, message_id: &str, body: &str, extra_headers: &[&str]) -> Vec<u8> {
+    let mut m = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 -0500\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    );
+    for h in extra_headers {
+        m.push_str(h);
+        m.push_str("\r\n");
+    }
+    m.push_str("\r\n");
+    m.push_str(&body.replace('\n', "\r\n"));
+    m.into_bytes()
+}
+
+/// Answers among `mails` to the message `id`.
+pub fn answers_to<'a>(mails: &'a [InboundMail], id: &str) -> Vec<&'a InboundMail> {
+    mails.iter().filter(|m| m.in_reply_to.as_deref() == Some(id)).collect()
+}
+
+/// An IMAP folder the test watches.
+pub struct Mailbox {
+    session: Option<Session<TlsStream<TcpStream>>>,
+}
+
+impl Mailbox {
+    fn session(&mut self) -> &mut Session<TlsStream<TcpStream>> {
+        self.session.as_mut().expect("session")
+    }
+
+    /// Every message in the folder, in UID order.
+    pub async fn all(&mut self) -> Vec<InboundMail> {
+        let s = self.session();
+        s.noop().await.expect("noop");
+        let mut uids: Vec<u32> = s.uid_search("ALL").await.expect("search").into_iter().collect();
+        uids.sort_unstable();
+        let mut out = Vec::new();
+        for uid in uids {
+            let stream = s.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.expect("fetch");
+            let fetches: Vec<_> = stream.try_collect().await.expect("fetch");
+            out.extend(fetches.iter().filter_map(|f| f.body()).map(medrec::mail::parse::parse));
+        }
+        out
+    }
+
+    /// Waits (with IDLE) until `done` holds for the folder's messages; panics after `limit`.
+    pub async fn wait_until(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&[InboundMail]) -> bool,
+    ) -> Vec<InboundMail> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let mails = self.all().await;
+            if done(&mails) {
+                return mails;
+            }
+            let left = deadline.checked_duration_since(Instant::now()).unwrap_or_else(|| {
+                panic!("condition not met within {limit:?}; the folder holds {} message(s)", mails.len())
+            });
+            let session = self.session.take().expect("session");
+            let mut idle = session.idle();
+            idle.init().await.expect("IDLE");
+            let (wait, _stop) = idle.wait_with_timeout(left.min(Duration::from_secs(5)));
+            wait.await.expect("IDLE wait");
+            self.session = Some(idle.done().await.expect("DONE"));
+        }
+    }
+}
+
+/// The `medrec` binary running as a daemon, its log lines collected as they come.
+pub struct Daemon {
+    child: Child,
+    log: Arc<(Mutex<Vec<String>>, Condvar)>,
+}
+
+impl Daemon {
+    pub fn start(config: &Path) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_medrec"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env("MEDREC_LOG", "medrec=debug")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start medrec");
+        let log = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[medrec] {line}");
+                sink.0.lock().unwrap().push(line);
+                sink.1.notify_all();
+            }
+        });
+        Daemon { child, log }
+    }
+
+    /// Blocks until a log line after line `from` contains `needle`; returns its index.
+    pub fn wait_for_log(&self, needle: &str, from: usize, limit: Duration) -> usize {
+        let deadline = Instant::now() + limit;
+        let (lines, cv) = &*self.log;
+        let mut guard = lines.lock().unwrap();
+        loop {
+            if let Some(i) = guard.iter().skip(from).position(|l| l.contains(needle)) {
+                return from + i;
+            }
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .unwrap_or_else(|| panic!("no log line with {needle:?} within {limit:?}"));
+            guard = cv.wait_timeout(guard, left).unwrap().0;
+        }
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.0.lock().unwrap().clone()
+    }
+
+    /// SIGTERM, then wait for the exit.
+    pub fn stop(mut self) -> ExitStatus {
+        // SAFETY: signals our own child process by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().expect("wait for medrec")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a test config into `dir`: the shipped embedded default with the given bot and staff
+/// addresses, and its `[inbox]`, `[outgoing]` and `[fax]` sections replaced by `sections`.
+pub fn write_config(dir: &Path, bot: &str, staff: &str, sections: &str) -> PathBuf {
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medrec.toml")).unwrap();
+    let head = shipped
+        .split("\n[inbox]")
+        .next()
+        .unwrap()
+        .replace("../var/", "var/")
+        .replace("records@denhamlaw.example", bot)
+        .replace("paralegal@denhamlaw.example", staff);
+    let config = format!(
+        "{head}\n{sections}\n[fax.directory]\npath = \"var/fax/outbox\"\n\n[daemon]\nshutdown_deadline_secs = 10\n"
+    );
+    let path = dir.join("medrec.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// A private file holding `secret`, for `password_file`.
+pub fn secret_file(dir: &Path, name: &str, secret: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join(name);
+    std::fs::write(&p, secret).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p
+}

@@ -1,0 +1,116 @@
+//! The embedded default end to end with the real binary: a HELP dropped into the local Maildir
+//! gives one `.eml` answer in the outbox directory, and nothing else is answered or repeated.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::Daemon;
+
+const STAFF: &str = "paralegal@denhamlaw.example";
+const BOT: &str = "records@denhamlaw.example";
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// A fresh copy of the shipped embedded default in a temp dir, as in a clean clone.
+fn embedded_default() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medrec.toml");
+    let config = dir.path().join("config/medrec.toml");
+    std::fs::copy(shipped, &config).unwrap();
+    (dir, config)
+}
+
+/// Delivers like an MDA: write under `tmp/`, then rename into `new/`.
+fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
+    let inbox = root.join("var/mail/inbox");
+    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
+    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
+}
+
+fn outbox(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("var/mail/outbox"))
+        .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// Waits until the outbox holds `n` answers; the daemon writes each atomically.
+fn wait_for_answers(root: &Path, n: usize) -> Vec<PathBuf> {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let files = outbox(root);
+        if files.len() >= n {
+            return files;
+        }
+        assert!(Instant::now() < deadline, "{n} answer(s) expected within {LIMIT:?}, found {}", files.len());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn help(id: &str, extra: &[&str]) -> Vec<u8> {
+    common::message(&format!("Demo Paralegal <{STAFF}>"), BOT, "HELP", id, "HELP\n", extra)
+}
+
+#[test]
+fn dropped_help_is_answered_once_into_the_outbox() {
+    let (dir, config) = embedded_default();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    assert!(root.join("var/mail/inbox/new").is_dir() && root.join("var/mail/inbox/tmp").is_dir());
+
+    drop_mail(root, "1000.a.host", &help("<help-1@denhamlaw.example>", &[]));
+    let files = wait_for_answers(root, 1);
+    let answer = medrec::mail::parse::parse(&std::fs::read(&files[0]).unwrap());
+    assert_eq!(answer.from.as_deref(), Some(BOT));
+    assert_eq!(answer.subject, "Re: HELP");
+    assert_eq!(answer.in_reply_to.as_deref(), Some("<help-1@denhamlaw.example>"));
+    assert_eq!(answer.header("Auto-Submitted"), Some("auto-replied"));
+    assert!(answer.message_id.as_deref().unwrap().ends_with("@denhamlaw.example>"));
+    assert!(answer.text.contains("PROVIDER FIND <text>"), "{}", answer.text);
+    assert!(root.join("var/mail/inbox/cur/1000.a.host:2,S").exists(), "the original moves to cur/");
+    assert!(std::fs::read_dir(root.join("var/mail/inbox/new")).unwrap().next().is_none());
+
+    // Not answered: a provider, an auto-reply from a staff address, and the same HELP again.
+    let provider = common::message("roi@provider.example", BOT, "HELP", "<p-1@provider.example>", "HELP\n", &[]);
+    drop_mail(root, "1001.b.host", &provider);
+    drop_mail(root, "1002.c.host", &help("<auto-1@denhamlaw.example>", &["Auto-Submitted: auto-replied"]));
+    drop_mail(root, "1003.d.host", &help("<help-1@denhamlaw.example>", &[]));
+    // Maildir order is name order: the answer to this sentinel proves the three before it were taken.
+    drop_mail(root, "1004.e.host", &help("<help-2@denhamlaw.example>", &[]));
+    let files = wait_for_answers(root, 2);
+    assert_eq!(files.len(), 2, "only the sentinel HELP is answered");
+    let second = medrec::mail::parse::parse(&std::fs::read(&files[1]).unwrap());
+    assert_eq!(second.in_reply_to.as_deref(), Some("<help-2@denhamlaw.example>"));
+
+    let status = daemon.stop();
+    assert!(status.success(), "SIGTERM exits 0, got {status}");
+
+    // A restarted daemon answers nothing again, but does answer new mail.
+    let daemon = Daemon::start(&config);
+    drop_mail(root, "1005.f.host", &help("<help-3@denhamlaw.example>", &[]));
+    let files = wait_for_answers(root, 3);
+    assert_eq!(files.len(), 3);
+    assert!(daemon.stop().success());
+    let lines = std::fs::read_dir(root.join("var/mail/inbox/cur")).unwrap().count();
+    assert_eq!(lines, 6, "every message is kept in cur/");
+}
+
+#[test]
+fn files_holding_patient_data_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, config) = embedded_default();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    drop_mail(root, "1.x", &help("<perm@denhamlaw.example>", &[]));
+    let files = wait_for_answers(root, 1);
+    assert!(daemon.stop().success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&root.join("var/medrec.db")), 0o600);
+    assert_eq!(mode(&root.join("var/documents")), 0o700);
+    assert_eq!(mode(&files[0]), 0o600);
+}
