@@ -329,12 +329,11 @@ pub fn clean_subject(subject: &str) -> String {
                 s = s[prefix.len()..].trim_start();
             }
         }
-        if let Some(rest) = s.strip_prefix('[') {
-            if let Some((tag, after)) = rest.split_once(']') {
-                if reference::find_in(tag).is_some() {
-                    s = after.trim_start();
-                }
-            }
+        if let Some(rest) = s.strip_prefix('[')
+            && let Some((tag, after)) = rest.split_once(']')
+            && reference::find_in(tag).is_some()
+        {
+            s = after.trim_start();
         }
         if s == before {
             return s.to_string();

@@ -60,10 +60,8 @@ impl Intake {
         match outcome {
             Ingested::New { id } => {
                 info!(message_row = id, sender_domain, status = %status, size = raw.len(), "message received");
-                if let Some(n) = &note {
-                    if status == "stored" {
-                        warn!(message_row = id, problem = %n, "message stored without an answer");
-                    }
+                if let (Some(n), true) = (&note, composed.is_none() && matches!(decision, Decision::Answer(_))) {
+                    warn!(message_row = id, problem = %n, "message stored without its answer");
                 }
                 if answer.is_some() {
                     self.outbox_wake.notify_one();

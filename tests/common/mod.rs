@@ -304,6 +304,10 @@ impl Daemon {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log_lines(&self) -> Vec<String> {
         self.log.0.lock().unwrap().clone()
     }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# scripts/test.sh — THE test command for medrec (the one the README names; CI runs it via .ci/run).
+#
+#   bash scripts/test.sh
+#
+# 1. cargo fmt --check and cargo clippy -D warnings (fail fast on either)
+# 2. starts throwaway Postfix + Dovecot on 127.0.0.1 (scripts/mail-servers.sh up; needs root —
+#    falls back to sudo if available), exports their settings (MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env)
+# 3. cargo test --locked
+# 4. always stops the mail servers again (EXIT trap), and exits with cargo test's status.
+#
+# CARGO_TARGET_DIR defaults to /var/tmp/medrec-target: outside the clone, reused between runs.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/medrec-target}
+export MAIL_ROOT=${MAIL_ROOT:-/tmp/medrec-mail}
+
+section() { printf '\n======== %s ========\n' "$*"; }
+
+# mail-servers.sh needs root; keep the caller's MAIL_ROOT / port overrides when going through sudo
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo --preserve-env=MAIL_ROOT,SMTP_PORT,SUBMISSION_PORT,SMTPS_PORT,IMAP_PORT,IMAPS_PORT,LMTP_PORT,AUTH_PORT,MAIL_PASSWORD,MAIL_AUTHSERV_ID "$@"
+  else
+    echo "scripts/test.sh: the mail servers need root (or sudo)" >&2
+    return 1
+  fi
+}
+
+section "environment"
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+echo "MAIL_ROOT=$MAIL_ROOT"
+cargo --version
+rustc --version
+
+section "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+section "cargo clippy --all-targets --locked -- -D warnings"
+cargo clippy --all-targets --locked -- -D warnings
+
+# shellcheck disable=SC2317  # (invoked by the EXIT trap)
+mail_servers_down() {
+  local rc=$?
+  section "mail servers: down"
+  as_root bash scripts/mail-servers.sh down || echo "(mail servers: down failed)" >&2
+  exit "$rc"
+}
+# installed before `up`, so a half-started rig is cleaned up too
+trap mail_servers_down EXIT
+
+section "mail servers: up"
+as_root bash scripts/mail-servers.sh up
+# shellcheck disable=SC1091
+. "$MAIL_ROOT/env"
+export MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env
+cat "$MEDREC_TEST_MAIL_ENV"
+
+section "cargo test --locked"
+rc=0
+cargo test --locked || rc=$?
+
+if [ "$rc" -eq 0 ]; then
+  section "cargo test: PASSED"
+else
+  section "cargo test: FAILED (exit $rc); mail server logs follow"
+  tail -n 50 "$MAIL_ROOT"/log/*.log 2>/dev/null || true
+fi
+exit "$rc"

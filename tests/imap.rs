@@ -1,0 +1,75 @@
+//! The real path: a staff HELP submitted to Postfix reaches the bot's Dovecot mailbox; the
+//! running daemon answers over SMTP submission; the answer reaches the staff mailbox with the
+//! bot's headers; the original is in `Processed`; a restarted daemon does not answer again.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Daemon, answers_to, message};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_help_is_answered_over_real_mail_servers() {
+    let Some(servers) = common::mail_servers() else { return };
+    let (bot, staff) = (common::unique_address("bot"), common::unique_address("staff"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_config(dir.path(), &bot, &staff, &servers.bot_sections(dir.path(), &bot, "verified"));
+    let mut staff_inbox = servers.open(&staff, "INBOX").await;
+
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("waiting for new mail", 0, LIMIT);
+
+    let sent_at = Instant::now();
+    let help = message(&staff, &bot, "HELP", "<help-1@denhamlaw.example>", "HELP\n", &[]);
+    servers.submit(&staff, &bot, &help).await;
+    let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<help-1@denhamlaw.example>").is_empty()).await;
+    eprintln!("HELP answered in {:?} (submission to answer in the staff mailbox)", sent_at.elapsed());
+
+    let answer = answers_to(&mails, "<help-1@denhamlaw.example>")[0];
+    assert_eq!(answer.from.as_deref(), Some(bot.as_str()));
+    assert_eq!(answer.subject, "Re: HELP");
+    assert_eq!(answer.header("Auto-Submitted"), Some("auto-replied"));
+    assert_eq!(answer.references, vec!["<help-1@denhamlaw.example>".to_string()]);
+    assert!(answer.header("Reply-To").is_some_and(|r| r.contains(&bot)));
+    let id = answer.message_id.as_deref().unwrap();
+    assert!(id.starts_with("<medrec.") && id.ends_with("@denhamlaw.example>"), "{id}");
+    for word in
+        ["NEW", "STATUS", "LIST", "HISTORY", "APPROVE", "DECLINE", "RESEND", "CANCEL", "FILE MR-n", "PROVIDER ADD"]
+    {
+        assert!(answer.text.contains(word), "HELP answer lacks {word}");
+    }
+
+    let mut bot_inbox = servers.open(&bot, "INBOX").await;
+    let mut processed = servers.open(&bot, "Processed").await;
+    let kept = processed.all().await;
+    assert!(
+        kept.iter().any(|m| m.message_id.as_deref() == Some("<help-1@denhamlaw.example>")),
+        "original not in Processed"
+    );
+
+    // Not answered: a provider's mail and a forged staff From over the unauthenticated port.
+    let provider = "roi@provider.example";
+    let patient = "Records for Jane Roe, DOB 03/14/1985";
+    let from_provider = message(provider, &bot, patient, "<p-1@provider.example>", "Jane Roe 03/14/1985\n", &[]);
+    servers.relay(provider, &bot, &from_provider).await;
+    let forged = message(&staff, &bot, "HELP", "<forged-1@denhamlaw.example>", "HELP\n", &[]);
+    servers.relay(&staff, &bot, &forged).await;
+    processed.wait_until(LIMIT, |m| m.len() == 3).await;
+
+    let lines = daemon.log_lines();
+    assert!(lines.iter().any(|l| l.contains("stored:from_provider")), "the provider's mail was taken");
+    assert!(!lines.iter().any(|l| l.contains("Jane Roe") || l.contains("03/14/1985")), "patient data in the log");
+    assert!(daemon.stop().success(), "SIGTERM exits 0");
+
+    // Restarted, the daemon answers new mail and nothing it already took.
+    let daemon = Daemon::start(&config);
+    let again = message(&staff, &bot, "HELP", "<help-2@denhamlaw.example>", "HELP\n", &[]);
+    servers.submit(&staff, &bot, &again).await;
+    let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<help-2@denhamlaw.example>").is_empty()).await;
+    assert_eq!(mails.len(), 2, "one answer per HELP, none for the provider or the forgery");
+    assert_eq!(answers_to(&mails, "<help-1@denhamlaw.example>").len(), 1);
+    assert!(bot_inbox.all().await.is_empty(), "everything taken moved to Processed");
+    assert!(daemon.stop().success());
+}
