@@ -13,7 +13,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Daemon, answers_to, message};
+use common::{answers_to, message};
 
 const ROUNDS: usize = 20;
 
@@ -51,12 +51,10 @@ fn rss_kib(pid: u32) -> u64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let Some(servers) = common::mail_servers() else { return };
-    let (bot, staff) = (common::unique_address("bot"), common::unique_address("staff"));
-    let dir = tempfile::tempdir().unwrap();
-    let config = common::write_config(dir.path(), &bot, &staff, &servers.bot_sections(dir.path(), &bot, "verified"));
+    let setup = common::BotOnServers::new(&servers, "verified");
+    let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
     let mut staff_inbox = servers.open(&staff, "INBOX").await;
-    let daemon = Daemon::start(&config);
-    daemon.wait_for_log("waiting for new mail", 0, Duration::from_secs(30));
+    let (daemon, _) = setup.start();
 
     let (mut server_side, mut client_side) = (Vec::new(), Vec::new());
     for i in 0..ROUNDS {

@@ -127,3 +127,33 @@ fn world_readable_secret_files_are_refused() {
     use secrecy::ExposeSecret;
     assert_eq!(source.load().unwrap().expose_secret(), "s3cret");
 }
+
+#[test]
+fn unverified_senders_on_a_remote_inbox_are_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) =
+        check_config(&broken(dir.path(), "sender_trust = \"verified\"", "sender_trust = \"unverified\""), None);
+    assert!(ok, "{text}");
+    assert!(text.contains("warning: inbox.sender_trust = \"unverified\" with an IMAP inbox"), "{text}");
+}
+
+#[test]
+fn migrate_creates_a_private_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(shipped("medrec.toml")).unwrap();
+    let config = dir.path().join("medrec.toml");
+    std::fs::write(&config, text.replace("../var/", "state/")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec")).args(["migrate", "--config"]).arg(&config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = dir.path().join("state/medrec.db");
+    assert_eq!(std::fs::metadata(&db).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(dir.path().join("state")).unwrap().permissions().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let (ok, text) = check_config(Path::new("/nonexistent/medrec.toml"), None);
+    assert!(!ok);
+    assert!(text.contains("/nonexistent/medrec.toml") && text.contains("cannot read the file"), "{text}");
+}

@@ -20,6 +20,7 @@ async fn intake(dir: &std::path::Path) -> Intake {
             trust: SenderTrust::Unverified,
             bot_address: "records@denhamlaw.example".into(),
             bot_name: "Records Bot".into(),
+            max_answers_per_hour: 30,
         },
         me: Identity {
             address: "records@denhamlaw.example".into(),

@@ -13,13 +13,10 @@ const LIMIT: Duration = Duration::from_secs(30);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_help_is_answered_over_real_mail_servers() {
     let Some(servers) = common::mail_servers() else { return };
-    let (bot, staff) = (common::unique_address("bot"), common::unique_address("staff"));
-    let dir = tempfile::tempdir().unwrap();
-    let config = common::write_config(dir.path(), &bot, &staff, &servers.bot_sections(dir.path(), &bot, "verified"));
+    let setup = common::BotOnServers::new(&servers, "verified");
+    let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
     let mut staff_inbox = servers.open(&staff, "INBOX").await;
-
-    let daemon = Daemon::start(&config);
-    daemon.wait_for_log("waiting for new mail", 0, LIMIT);
+    let (daemon, _) = setup.start();
 
     let sent_at = Instant::now();
     let help = message(&staff, &bot, "HELP", "<help-1@denhamlaw.example>", "HELP\n", &[]);
@@ -64,7 +61,7 @@ async fn staff_help_is_answered_over_real_mail_servers() {
     assert!(daemon.stop().success(), "SIGTERM exits 0");
 
     // Restarted, the daemon answers new mail and nothing it already took.
-    let daemon = Daemon::start(&config);
+    let daemon = Daemon::start(&setup.config);
     let again = message(&staff, &bot, "HELP", "<help-2@denhamlaw.example>", "HELP\n", &[]);
     servers.submit(&staff, &bot, &again).await;
     let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<help-2@denhamlaw.example>").is_empty()).await;

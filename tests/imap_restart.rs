@@ -6,20 +6,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Daemon, answers_to, message};
+use common::{answers_to, message};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn daemon_reconnects_after_an_imap_restart_and_takes_mail_once() {
     let Some(servers) = common::mail_servers() else { return };
-    let (bot, staff) = (common::unique_address("bot"), common::unique_address("staff"));
-    let dir = tempfile::tempdir().unwrap();
     // While Dovecot (also the SASL server) is down, only unauthenticated relay can queue mail, so
     // this inbox trusts From as written; sender checks are covered by the other IMAP test.
-    let config = common::write_config(dir.path(), &bot, &staff, &servers.bot_sections(dir.path(), &bot, "unverified"));
-    let daemon = Daemon::start(&config);
-    let idle = daemon.wait_for_log("waiting for new mail", 0, LIMIT);
+    let setup = common::BotOnServers::new(&servers, "unverified");
+    let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
+    let (daemon, idle) = setup.start();
 
     servers.script("stop-imap");
     let lost = daemon.wait_for_log("reconnecting", idle, LIMIT);

@@ -114,3 +114,24 @@ fn files_holding_patient_data_are_private() {
     assert_eq!(mode(&root.join("var/documents")), 0o700);
     assert_eq!(mode(&files[0]), 0o600);
 }
+
+#[test]
+fn a_sender_is_not_answered_more_often_than_the_hourly_limit() {
+    let (dir, config) = embedded_default();
+    let root = dir.path();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("name = \"Denham Records Bot\"", "name = \"Denham Records Bot\"\nmax_answers_per_hour = 2"),
+    )
+    .unwrap();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    for i in 1..=3 {
+        drop_mail(root, &format!("{i}.x"), &help(&format!("<loop-{i}@denhamlaw.example>"), &[]));
+    }
+    daemon.wait_for_log("stored:rate_limited", 0, LIMIT);
+    wait_for_answers(root, 2);
+    assert!(daemon.stop().success());
+    assert_eq!(outbox(root).len(), 2, "the third HELP within the hour is stored, not answered");
+}

@@ -44,6 +44,9 @@ pub struct FirmFile {
 pub struct BotFile {
     pub address: String,
     pub name: String,
+    /// Answers to one address per hour before the bot stops answering it (loop guard).
+    #[serde(default)]
+    pub max_answers_per_hour: Option<u32>,
 }
 
 /// One staff member allowed to command the bot.

@@ -54,6 +54,7 @@ pub struct Firm {
 pub struct Bot {
     pub address: String,
     pub name: String,
+    pub max_answers_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +147,7 @@ impl Settings {
             trust: self.inbox.trust.clone(),
             bot_address: self.bot.address.clone(),
             bot_name: self.bot.name.clone(),
+            max_answers_per_hour: self.bot.max_answers_per_hour,
         }
     }
 
@@ -374,7 +376,14 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
         mail_domain,
         time_zone,
     };
-    let bot = Bot { address: c.address("bot.address", &raw.bot.address), name: c.non_empty("bot.name", &raw.bot.name) };
+    let bot = Bot {
+        address: c.address("bot.address", &raw.bot.address),
+        name: c.non_empty("bot.name", &raw.bot.name),
+        max_answers_per_hour: raw.bot.max_answers_per_hour.unwrap_or(30),
+    };
+    if bot.max_answers_per_hour == 0 {
+        c.problem("bot.max_answers_per_hour = 0 would silence the bot; give 1 or more (default 30)");
+    }
     let staff = raw
         .staff
         .into_iter()

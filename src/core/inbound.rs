@@ -46,6 +46,9 @@ pub struct Policy {
     /// The bot's own address, lowercased: mail from it is never answered.
     pub bot_address: String,
     pub bot_name: String,
+    /// At most this many answers to one address per hour: the last guard against a loop with
+    /// an auto-responder that marks its mail in no way we recognise.
+    pub max_answers_per_hour: u32,
 }
 
 /// Whether the bot answers, and why not when it does not.
@@ -64,6 +67,7 @@ pub enum StoreReason {
     Automatic(Automatic),
     FromProvider,
     StaffNotAuthenticated(String),
+    RateLimited,
 }
 
 impl StoreReason {
@@ -76,6 +80,7 @@ impl StoreReason {
             StoreReason::Automatic(_) => "automatic",
             StoreReason::FromProvider => "from_provider",
             StoreReason::StaffNotAuthenticated(_) => "staff_not_authenticated",
+            StoreReason::RateLimited => "rate_limited",
         }
     }
 }
@@ -110,8 +115,9 @@ pub struct OutgoingMail {
     pub auto_submitted: AutoSubmitted,
 }
 
-/// Decides what to do with `mail`.
-pub fn decide(mail: &InboundMail, policy: &Policy) -> Decision {
+/// Decides what to do with `mail`; `answers_last_hour` is how many answers its sender got from
+/// the bot in the past hour.
+pub fn decide(mail: &InboundMail, policy: &Policy, answers_last_hour: u32) -> Decision {
     if !mail.parsed {
         return Decision::Store(StoreReason::Unreadable);
     }
@@ -129,6 +135,9 @@ pub fn decide(mail: &InboundMail, policy: &Policy) -> Decision {
     }
     if let Authentication::Failed(why) = authentication::check(from, &mail.headers, &policy.trust) {
         return Decision::Store(StoreReason::StaffNotAuthenticated(why));
+    }
+    if answers_last_hour >= policy.max_answers_per_hour {
+        return Decision::Store(StoreReason::RateLimited);
     }
     let body = match command::find(&new_text::first_line(&mail.text), &mail.subject) {
         Ok(Command::Help) => answers::help(&policy.bot_name),
@@ -173,6 +182,7 @@ mod tests {
             trust: SenderTrust::Unverified,
             bot_address: "records@denhamlaw.example".into(),
             bot_name: "Records Bot".into(),
+            max_answers_per_hour: 3,
         }
     }
 
@@ -189,7 +199,7 @@ mod tests {
 
     #[test]
     fn staff_help_gets_the_command_list_in_thread() {
-        let Decision::Answer(a) = decide(&staff_mail("HELP", ""), &policy()) else { panic!() };
+        let Decision::Answer(a) = decide(&staff_mail("HELP", ""), &policy(), 0) else { panic!() };
         assert_eq!(a.to, vec!["paralegal@denhamlaw.example".to_string()]);
         assert_eq!(a.subject, "Re: HELP");
         assert_eq!(a.in_reply_to.as_deref(), Some("<a1@denhamlaw.example>"));
@@ -200,7 +210,7 @@ mod tests {
 
     #[test]
     fn help_on_the_first_line_with_another_subject() {
-        let Decision::Answer(a) = decide(&staff_mail("Re: [MR-9] question", "help\n> old"), &policy()) else {
+        let Decision::Answer(a) = decide(&staff_mail("Re: [MR-9] question", "help\n> old"), &policy(), 0) else {
             panic!()
         };
         assert!(a.body.contains("PROVIDER FIND"));
@@ -211,35 +221,41 @@ mod tests {
     fn strangers_automatic_mail_and_ourselves_get_no_answer() {
         let mut m = staff_mail("HELP", "");
         m.from = Some("roi@provider.example".into());
-        assert_eq!(decide(&m, &policy()), Decision::Store(StoreReason::FromProvider));
+        assert_eq!(decide(&m, &policy(), 0), Decision::Store(StoreReason::FromProvider));
         let mut m = staff_mail("HELP", "");
         m.headers.push(("Auto-Submitted".into(), "auto-replied".into()));
-        assert!(matches!(decide(&m, &policy()), Decision::Store(StoreReason::Automatic(_))));
+        assert!(matches!(decide(&m, &policy(), 0), Decision::Store(StoreReason::Automatic(_))));
         let mut m = staff_mail("HELP", "");
         m.from = Some("records@denhamlaw.example".into());
-        assert_eq!(decide(&m, &policy()), Decision::Store(StoreReason::FromOurselves));
-        assert_eq!(decide(&InboundMail::default(), &policy()), Decision::Store(StoreReason::Unreadable));
+        assert_eq!(decide(&m, &policy(), 0), Decision::Store(StoreReason::FromOurselves));
+        assert_eq!(decide(&InboundMail::default(), &policy(), 0), Decision::Store(StoreReason::Unreadable));
     }
 
     #[test]
     fn staff_address_without_authentication_is_not_obeyed() {
         let mut p = policy();
         p.trust = SenderTrust::Verified { authserv_id: "mx.denhamlaw.example".into() };
-        let d = decide(&staff_mail("HELP", ""), &p);
+        let d = decide(&staff_mail("HELP", ""), &p, 0);
         assert!(matches!(d, Decision::Store(StoreReason::StaffNotAuthenticated(_))));
         let mut m = staff_mail("HELP", "");
         m.headers.push((
             "Authentication-Results".into(),
             "mx.denhamlaw.example; dmarc=pass header.from=denhamlaw.example".into(),
         ));
-        assert!(matches!(decide(&m, &p), Decision::Answer(_)));
+        assert!(matches!(decide(&m, &p, 0), Decision::Answer(_)));
+    }
+
+    #[test]
+    fn a_sender_answered_too_often_this_hour_gets_no_more_answers() {
+        assert!(matches!(decide(&staff_mail("HELP", ""), &policy(), 2), Decision::Answer(_)));
+        assert_eq!(decide(&staff_mail("HELP", ""), &policy(), 3), Decision::Store(StoreReason::RateLimited));
     }
 
     #[test]
     fn other_commands_are_answered_honestly() {
-        let Decision::Answer(a) = decide(&staff_mail("STATUS MR-4", ""), &policy()) else { panic!() };
+        let Decision::Answer(a) = decide(&staff_mail("STATUS MR-4", ""), &policy(), 0) else { panic!() };
         assert!(a.body.contains("cannot do it yet"));
-        let Decision::Answer(a) = decide(&staff_mail("lunch?", "are we still on for lunch"), &policy()) else {
+        let Decision::Answer(a) = decide(&staff_mail("lunch?", "are we still on for lunch"), &policy(), 0) else {
             panic!()
         };
         assert!(a.body.contains("is not a command"), "{}", a.body);

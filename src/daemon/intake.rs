@@ -26,7 +26,11 @@ impl Intake {
     pub async fn take(&self, place: Place, raw: &[u8]) -> anyhow::Result<Ingested> {
         let now = super::clock::now();
         let mail = parse::parse(raw);
-        let decision = inbound::decide(&mail, &self.policy);
+        let recent = match mail.from.as_deref() {
+            Some(from) => self.store.answers_to_since(from, now - chrono::Duration::hours(1)).await?,
+            None => 0,
+        };
+        let decision = inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX));
         let (composed, status, note) = match &decision {
             Decision::Answer(out) => match compose::compose(out, &self.me, &compose::unique_token(), now) {
                 Ok(c) => (Some(c), "answered".to_string(), None),

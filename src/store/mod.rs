@@ -154,6 +154,15 @@ impl Store {
         Ok(Ingested::New { id })
     }
 
+    /// How many messages the bot has queued to `address` since `since` (the loop guard's count).
+    pub async fn answers_to_since(&self, address: &str, since: DateTime<Utc>) -> Result<i64> {
+        sqlx::query_scalar("SELECT count(*) FROM messages WHERE direction = 'out' AND to_addrs = ?1 AND at >= ?2")
+            .bind(address)
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// Remembers a mailbox's UIDVALIDITY; returns the one stored before, if any.
     pub async fn note_uidvalidity(&self, mailbox: &str, uidvalidity: i64, now: DateTime<Utc>) -> Result<Option<i64>> {
         let before: Option<Option<i64>> = sqlx::query_scalar("SELECT uidvalidity FROM inbox_state WHERE mailbox = ?1")

@@ -182,6 +182,31 @@ impl MailServers {
     }
 }
 
+/// A bot and a staff member with mailboxes of their own, and a config for the bot on the
+/// loopback servers; `trust` is the inbox's `sender_trust`.
+pub struct BotOnServers {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub bot: String,
+    pub staff: String,
+}
+
+impl BotOnServers {
+    pub fn new(servers: &MailServers, trust: &str) -> BotOnServers {
+        let (bot, staff) = (unique_address("bot"), unique_address("staff"));
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(dir.path(), &bot, &staff, &servers.bot_sections(dir.path(), &bot, trust));
+        BotOnServers { dir, config, bot, staff }
+    }
+
+    /// Starts the daemon and waits until it watches the inbox; returns it with its log position.
+    pub fn start(&self) -> (Daemon, usize) {
+        let daemon = Daemon::start(&self.config);
+        let at = daemon.wait_for_log("waiting for new mail", 0, Duration::from_secs(30));
+        (daemon, at)
+    }
+}
+
 /// A unique address for one test, so parallel tests never share a mailbox.
 pub fn unique_address(role: &str) -> String {
     format!("{role}-{}@denhamlaw.example", medrec::mail::compose::unique_token())

@@ -1,0 +1,102 @@
+//! The store against real SQLite files: messages are recognised again by place, by Message-ID
+//! (also after a UIDVALIDITY change) and by their bytes; an answer is queued in the same
+//! transaction as the message it answers; outbox attempts are recorded before they are made.
+
+use chrono::{DateTime, Duration, Utc};
+use medrec::store::{Ingested, NewInbound, NewOutgoing, Place, Store};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
+}
+
+fn inbound<'a>(place: Place, message_id: Option<&'a str>, sha: &'a str, raw: &'a [u8]) -> NewInbound<'a> {
+    NewInbound {
+        place,
+        message_id,
+        sha256: sha,
+        from: Some("paralegal@denhamlaw.example"),
+        subject: "HELP",
+        in_reply_to: None,
+        status: "answered",
+        status_note: None,
+        raw,
+    }
+}
+
+fn imap(uidvalidity: i64, uid: i64) -> Place {
+    Place { mailbox: "imap:bot@host:993/INBOX".into(), uidvalidity: Some(uidvalidity), uid: Some(uid) }
+}
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db/medrec.db")).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn messages_are_recognised_by_place_id_and_bytes() {
+    let (_dir, store) = store().await;
+    let first = store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), None, at(0)).await.unwrap();
+    assert!(matches!(first, Ingested::New { .. }));
+    assert!(store.seen_place(&imap(7, 1)).await.unwrap());
+    assert!(!store.seen_place(&imap(8, 1)).await.unwrap());
+    // Same Message-ID after the server renumbered the folder (new UIDVALIDITY).
+    let renumbered = store.ingest(&inbound(imap(8, 1), Some("<a@x>"), "h1", b"a"), None, at(1)).await.unwrap();
+    assert_eq!(renumbered, Ingested::Duplicate);
+    // No Message-ID: the bytes decide.
+    let maildir = Place { mailbox: "maildir:/m".into(), uidvalidity: None, uid: None };
+    let once = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), None, at(2)).await.unwrap();
+    assert!(matches!(once, Ingested::New { .. }));
+    let twice = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), None, at(3)).await.unwrap();
+    assert_eq!(twice, Ingested::Duplicate);
+    let other = store.ingest(&inbound(maildir, None, "h3", b"c"), None, at(4)).await.unwrap();
+    assert!(matches!(other, Ingested::New { .. }));
+    assert_eq!(store.counts().await.unwrap(), (3, 0, 0));
+}
+
+#[tokio::test]
+async fn an_answer_is_queued_with_its_message_and_retried_until_sent() {
+    let (dir, store) = store().await;
+    let recipients = vec!["paralegal@denhamlaw.example".to_string()];
+    let answer = NewOutgoing {
+        message_id: "<medrec.t@denhamlaw.example>",
+        envelope_from: "records@denhamlaw.example",
+        recipients: &recipients,
+        subject: "Re: HELP",
+        in_reply_to: Some("<a@x>"),
+        raw: b"answer",
+    };
+    store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), Some(&answer), at(0)).await.unwrap();
+    // A duplicate queues nothing more.
+    store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), Some(&answer), at(1)).await.unwrap();
+    assert_eq!(store.counts().await.unwrap(), (1, 1, 0));
+
+    let due = store.due_emails(at(0), 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].recipients, recipients);
+    assert_eq!(due[0].raw, b"answer");
+    // The attempt and its retry time are written first: a crash now leaves it due at +30 s.
+    store.begin_attempt(due[0].outbox_id, at(30)).await.unwrap();
+    assert!(store.due_emails(at(10), 10).await.unwrap().is_empty());
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(at(30)));
+    store.mark_retry(due[0].outbox_id, "421 try later").await.unwrap();
+    let again = store.due_emails(at(30) + Duration::seconds(1), 10).await.unwrap();
+    assert_eq!(again[0].attempts, 1);
+    store.mark_sent(again[0].outbox_id, at(31)).await.unwrap();
+    assert_eq!(store.counts().await.unwrap(), (1, 0, 1));
+    assert_eq!(store.next_outbox_due().await.unwrap(), None);
+
+    // Reopening the file finds everything (and runs no migration twice).
+    store.close().await;
+    let reopened = Store::open(&dir.path().join("db/medrec.db")).await.unwrap();
+    assert_eq!(reopened.counts().await.unwrap(), (1, 0, 1));
+    assert_eq!(reopened.inbound_status("<a@x>").await.unwrap(), Some(("answered".into(), None)));
+}
+
+#[tokio::test]
+async fn uidvalidity_changes_are_noticed() {
+    let (_dir, store) = store().await;
+    assert_eq!(store.note_uidvalidity("imap:x", 7, at(0)).await.unwrap(), None);
+    assert_eq!(store.note_uidvalidity("imap:x", 7, at(1)).await.unwrap(), Some(7));
+    assert_eq!(store.note_uidvalidity("imap:x", 9, at(2)).await.unwrap(), Some(7));
+}
