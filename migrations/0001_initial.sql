@@ -20,12 +20,15 @@ CREATE TABLE providers (
     updated_at       TEXT NOT NULL
 );
 CREATE INDEX providers_name ON providers (name COLLATE NOCASE);
+-- One entry per facility and city: re-importing the list updates instead of duplicating.
+CREATE UNIQUE INDEX providers_key ON providers (lower(name), lower(coalesce(city, '')));
+CREATE INDEX providers_fax ON providers (fax);
 
 -- One records request; its reference is 'MR-' || id.
 CREATE TABLE requests (
     id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     state                 TEXT NOT NULL CHECK (state IN (
-                              'submitting', 'submitted', 'acknowledged', 'on_hold', 'deficient',
+                              'preparing', 'submitting', 'submitted', 'acknowledged', 'on_hold', 'deficient',
                               'partial', 'received', 'no_records', 'cancelled', 'failed')),
     owner                 TEXT NOT NULL,    -- staff address
     attorney              TEXT,
@@ -128,12 +131,17 @@ BEGIN SELECT RAISE(ABORT, 'request_events is append-only'); END;
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
     channel         TEXT NOT NULL CHECK (channel IN ('email', 'fax')),
+    purpose         TEXT NOT NULL DEFAULT 'answer'
+                    CHECK (purpose IN ('answer', 'submission', 'confirmation', 'notice')),
     request_id      INTEGER REFERENCES requests (id),
     message_id      INTEGER REFERENCES messages (id),   -- the outgoing message row (email)
     document_id     INTEGER REFERENCES documents (id),  -- the PDF (fax)
     envelope_from   TEXT,
     recipients      TEXT NOT NULL,                      -- comma-separated addresses or fax numbers
+    -- pending: to send; sent: handed over (email) or accepted by the gateway (fax, see
+    -- fax_status); failed: a person must look.
     state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'failed')),
+    fax_status      TEXT,                               -- queued | sending | delivered | failed
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error      TEXT,

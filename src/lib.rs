@@ -8,8 +8,11 @@
 //! - [`daemon`] wires them into long-running tasks under one cancellation token;
 //! - [`config`] turns the TOML file into typed, validated settings.
 
+pub mod admin;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod fax;
+pub mod letters;
 pub mod mail;
 pub mod store;

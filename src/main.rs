@@ -27,6 +27,18 @@ enum Command {
     CheckConfig,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// The provider directory.
+    #[command(subcommand)]
+    Providers(ProvidersCommand),
+}
+
+#[derive(Subcommand)]
+enum ProvidersCommand {
+    /// Add or update providers from a CSV file whose header names the columns: name, department,
+    /// street, city, state, zip, phone, fax, email, preferred_method (fax|email|mail|portal), notes.
+    Import { file: PathBuf },
+    /// Print the directory.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -42,6 +54,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => with_runtime(&settings, cli.log_json, migrate),
+        Command::Providers(ProvidersCommand::Import { file }) => {
+            with_runtime(&settings, cli.log_json, |s| async move {
+                let store = medrec::store::Store::open(&s.database).await?;
+                let all_good = medrec::admin::import_providers(&store, &file).await?;
+                store.close().await;
+                if all_good { Ok(()) } else { anyhow::bail!("some rows were not imported (see above)") }
+            })
+        }
+        Command::Providers(ProvidersCommand::List) => with_runtime(&settings, cli.log_json, |s| async move {
+            let store = medrec::store::Store::open(&s.database).await?;
+            medrec::admin::list_providers(&store).await?;
+            store.close().await;
+            Ok(())
+        }),
         Command::Run => with_runtime(&settings, cli.log_json, |s| async move { medrec::daemon::run(s).await }),
     }
 }

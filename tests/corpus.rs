@@ -6,29 +6,18 @@ mod common;
 use std::sync::Arc;
 
 use medrec::core::authentication::SenderTrust;
-use medrec::core::inbound::Policy;
 use medrec::daemon::intake::Intake;
-use medrec::mail::compose::Identity;
 use medrec::store::{Ingested, Place, Store};
 
+/// Intake on the shipped embedded default, with a fresh database in `dir`.
 async fn intake(dir: &std::path::Path) -> Intake {
-    Intake {
-        store: Store::open(&dir.join("medrec.db")).await.expect("store"),
-        // Every sender counts as staff here: the question is whether automatic mail is answered.
-        policy: Policy {
-            staff: Vec::new(),
-            trust: SenderTrust::Unverified,
-            bot_address: "records@denhamlaw.example".into(),
-            bot_name: "Records Bot".into(),
-            max_answers_per_hour: 30,
-        },
-        me: Identity {
-            address: "records@denhamlaw.example".into(),
-            name: "Records Bot".into(),
-            mail_domain: "denhamlaw.example".into(),
-        },
-        outbox_wake: Arc::new(tokio::sync::Notify::new()),
-    }
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medrec.toml");
+    let mut settings = medrec::config::load(&config).expect("shipped config");
+    settings.documents = dir.join("documents");
+    let store = Store::open(&dir.join("medrec.db")).await.expect("store");
+    let mut intake = Intake::new(store, Arc::new(settings), Arc::new(tokio::sync::Notify::new())).expect("intake");
+    intake.policy.trust = SenderTrust::Unverified;
+    intake
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! transaction as the message it answers; outbox attempts are recorded before they are made.
 
 use chrono::{DateTime, Duration, Utc};
-use medrec::store::{Ingested, NewInbound, NewOutgoing, Place, Store};
+use medrec::store::{Effect, Ingested, NewInbound, NewOutgoing, Place, Store};
 
 fn at(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
@@ -36,20 +36,21 @@ async fn store() -> (tempfile::TempDir, Store) {
 #[tokio::test]
 async fn messages_are_recognised_by_place_id_and_bytes() {
     let (_dir, store) = store().await;
-    let first = store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), None, at(0)).await.unwrap();
+    let first = store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), &Effect::Nothing, at(0)).await.unwrap();
     assert!(matches!(first, Ingested::New { .. }));
     assert!(store.seen_place(&imap(7, 1)).await.unwrap());
     assert!(!store.seen_place(&imap(8, 1)).await.unwrap());
     // Same Message-ID after the server renumbered the folder (new UIDVALIDITY).
-    let renumbered = store.ingest(&inbound(imap(8, 1), Some("<a@x>"), "h1", b"a"), None, at(1)).await.unwrap();
+    let renumbered =
+        store.ingest(&inbound(imap(8, 1), Some("<a@x>"), "h1", b"a"), &Effect::Nothing, at(1)).await.unwrap();
     assert_eq!(renumbered, Ingested::Duplicate);
     // No Message-ID: the bytes decide.
     let maildir = Place { mailbox: "maildir:/m".into(), uidvalidity: None, uid: None };
-    let once = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), None, at(2)).await.unwrap();
+    let once = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), &Effect::Nothing, at(2)).await.unwrap();
     assert!(matches!(once, Ingested::New { .. }));
-    let twice = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), None, at(3)).await.unwrap();
+    let twice = store.ingest(&inbound(maildir.clone(), None, "h2", b"b"), &Effect::Nothing, at(3)).await.unwrap();
     assert_eq!(twice, Ingested::Duplicate);
-    let other = store.ingest(&inbound(maildir, None, "h3", b"c"), None, at(4)).await.unwrap();
+    let other = store.ingest(&inbound(maildir, None, "h3", b"c"), &Effect::Nothing, at(4)).await.unwrap();
     assert!(matches!(other, Ingested::New { .. }));
     assert_eq!(store.counts().await.unwrap(), (3, 0, 0));
 }
@@ -66,9 +67,15 @@ async fn an_answer_is_queued_with_its_message_and_retried_until_sent() {
         in_reply_to: Some("<a@x>"),
         raw: b"answer",
     };
-    store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), Some(&answer), at(0)).await.unwrap();
+    store
+        .ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), &Effect::Answer(answer.clone()), at(0))
+        .await
+        .unwrap();
     // A duplicate queues nothing more.
-    store.ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), Some(&answer), at(1)).await.unwrap();
+    store
+        .ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), &Effect::Answer(answer.clone()), at(1))
+        .await
+        .unwrap();
     assert_eq!(store.counts().await.unwrap(), (1, 1, 0));
 
     let due = store.due_emails(at(0), 10).await.unwrap();

@@ -16,7 +16,30 @@ pub struct ConfigFile {
     pub outgoing: OutgoingFile,
     pub fax: FaxFile,
     #[serde(default)]
+    pub invoices: InvoicesFile,
+    #[serde(default)]
+    pub letters: LettersFile,
+    #[serde(default)]
     pub daemon: DaemonFile,
+}
+
+/// Invoice handling.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicesFile {
+    /// Invoices above this amount (dollars, e.g. "300.00") need prior approval; letters say so.
+    #[serde(default)]
+    pub approval_required_above: Option<String>,
+}
+
+/// The request letters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LettersFile {
+    /// A directory with edited copies of `letter.typ`, `certification.typ`, `fax-cover.typ`
+    /// (and `letterhead.typ`); files missing there come from the built-in templates.
+    #[serde(default)]
+    pub templates_dir: Option<String>,
 }
 
 /// The firm's letterhead and where it is.
@@ -30,6 +53,9 @@ pub struct FirmFile {
     pub state: String,
     pub zip: String,
     pub phone: String,
+    /// The firm's fax number, printed on fax cover sheets for faxing back.
+    #[serde(default)]
+    pub fax: Option<String>,
     #[serde(default)]
     pub website: Option<String>,
     /// Domain of the bot's `Message-ID`s, e.g. `denhamlaw.example`.

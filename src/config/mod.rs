@@ -33,6 +33,9 @@ pub struct Settings {
     pub inbox: Inbox,
     pub outgoing: Outgoing,
     pub fax: Fax,
+    /// Invoices above this many cents need prior approval.
+    pub approval_required_above_cents: i64,
+    pub templates_dir: Option<PathBuf>,
     pub shutdown_deadline: Duration,
     pub log_format: LogFormat,
 }
@@ -45,6 +48,8 @@ pub struct Firm {
     pub state: String,
     pub zip: String,
     pub phone: String,
+    /// E.164.
+    pub fax: Option<String>,
     pub website: Option<String>,
     pub mail_domain: String,
     pub time_zone: chrono_tz::Tz,
@@ -372,6 +377,10 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
         zip: c.non_empty("firm.zip", &f.zip),
         phone: c.non_empty("firm.phone", &f.phone),
         state,
+        fax: f
+            .fax
+            .as_deref()
+            .and_then(|v| crate::core::provider::us_fax(v).map_err(|e| c.problem(format!("firm.fax: {e}"))).ok()),
         website: f.website,
         mail_domain,
         time_zone,
@@ -415,7 +424,16 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
             LogFormat::Human
         }
     };
+    let approval_required_above_cents = match raw.invoices.approval_required_above.as_deref() {
+        None => 30_000,
+        Some(v) => crate::core::money::parse_cents(v).unwrap_or_else(|e| {
+            c.problem(format!("invoices.approval_required_above: {e}"));
+            30_000
+        }),
+    };
     Settings {
+        approval_required_above_cents,
+        templates_dir: raw.letters.templates_dir.map(|d| c.path(&d)),
         source,
         database: c.path(&raw.storage.database),
         documents: c.path(&raw.storage.documents),

@@ -290,7 +290,7 @@ fn suggest(word: &str) -> Option<&'static CommandInfo> {
 }
 
 /// Levenshtein distance over bytes; command words are ASCII.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {

@@ -27,7 +27,29 @@ pub struct InboundMail {
     pub report_type: Option<String>,
     /// The body as text (HTML turned into text when there is no plain part).
     pub text: String,
-    pub attachment_count: usize,
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message (in or out).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    /// Lowercased MIME type, e.g. `application/pdf`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Attachment {
+    /// A PDF by its type or, as mail clients often send `application/octet-stream`, by its name.
+    pub fn looks_like_pdf(&self) -> bool {
+        self.content_type == "application/pdf" || self.filename.to_ascii_lowercase().ends_with(".pdf")
+    }
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Attachment({:?}, {}, {} bytes)", self.filename, self.content_type, self.bytes.len())
+    }
 }
 
 impl InboundMail {
@@ -55,6 +77,8 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Answer(OutgoingMail),
+    /// A staff command that needs the directory or the requests: the shell carries it out.
+    Act(Command),
     Store(StoreReason),
 }
 
@@ -113,6 +137,7 @@ pub struct OutgoingMail {
     pub references: Vec<String>,
     pub reference: Option<Reference>,
     pub auto_submitted: AutoSubmitted,
+    pub attachments: Vec<Attachment>,
 }
 
 /// Decides what to do with `mail`; `answers_last_hour` is how many answers its sender got from
@@ -141,6 +166,7 @@ pub fn decide(mail: &InboundMail, policy: &Policy, answers_last_hour: u32) -> De
     }
     let body = match command::find(&new_text::first_line(&mail.text), &mail.subject) {
         Ok(Command::Help) => answers::help(&policy.bot_name),
+        Ok(cmd @ (Command::New { .. } | Command::ProviderAdd | Command::ProviderFind(_))) => return Decision::Act(cmd),
         Ok(other) => answers::not_available(other.info()),
         Err(e) => answers::command_error(&e),
     };
@@ -148,7 +174,7 @@ pub fn decide(mail: &InboundMail, policy: &Policy, answers_last_hour: u32) -> De
 }
 
 /// An answer in the same thread: `Re:` subject, `In-Reply-To` and `References` (RFC 5322 §3.6.4).
-fn answer_to(mail: &InboundMail, from: &str, body: String) -> OutgoingMail {
+pub fn answer_to(mail: &InboundMail, from: &str, body: String) -> OutgoingMail {
     let subject = mail.subject.trim();
     let subject = if subject.is_empty() {
         "Re: your message".to_string()
@@ -169,6 +195,7 @@ fn answer_to(mail: &InboundMail, from: &str, body: String) -> OutgoingMail {
         in_reply_to: mail.message_id.clone(),
         references,
         auto_submitted: AutoSubmitted::AutoReplied,
+        attachments: Vec::new(),
     }
 }
 
@@ -254,6 +281,12 @@ mod tests {
     #[test]
     fn other_commands_are_answered_honestly() {
         let Decision::Answer(a) = decide(&staff_mail("STATUS MR-4", ""), &policy(), 0) else { panic!() };
+        assert!(a.body.contains("cannot do it yet"));
+        assert_eq!(
+            decide(&staff_mail("NEW", "Patient: X"), &policy(), 0),
+            Decision::Act(Command::New { confirm: false })
+        );
+        let Decision::Answer(a) = decide(&staff_mail("LIST", ""), &policy(), 0) else { panic!() };
         assert!(a.body.contains("cannot do it yet"));
         let Decision::Answer(a) = decide(&staff_mail("lunch?", "are we still on for lunch"), &policy(), 0) else {
             panic!()

@@ -35,10 +35,12 @@ fn starts_quote(line: &str, next: Option<&str>) -> bool {
         || lower.starts_with("---------- forwarded message")
         || lower.starts_with("begin forwarded message")
         || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+        // Outlook's and Gmail's quoted headers: "From: Name <addr>" then "Sent:" or "Date:". Not a
+        // `NEW` form's "From: 01/15/2026" followed by "To: present".
         || (lower.starts_with("from:")
             && next.is_some_and(|n| {
                 let n = n.to_ascii_lowercase();
-                n.starts_with("sent:") || n.starts_with("date:") || n.starts_with("to:")
+                n.starts_with("sent:") || n.starts_with("date:")
             }))
 }
 
@@ -51,9 +53,16 @@ mod tests {
         assert_eq!(first_line("\n\n  HELP  \nthanks\n"), "HELP");
         assert_eq!(new_text("STATUS\n\nOn Mon, 2 Mar 2026, Bot wrote:\n> NEW\n"), "STATUS");
         assert_eq!(new_text("APPROVE\n-----Original Message-----\nFrom: x"), "APPROVE");
-        assert_eq!(new_text("RECEIVED\nFrom: Bot\nSent: Monday\nTo: me"), "RECEIVED");
+        assert_eq!(new_text("RECEIVED\nFrom: Bot <b@x.example>\nSent: Monday\nTo: me"), "RECEIVED");
+        assert_eq!(new_text("OK\n\nFrom: Bot <b@x.example>\nDate: Mon, 2 Mar 2026\nSubject: x"), "OK");
         assert_eq!(new_text("NOTE called them\n-- \nJane\nParalegal"), "NOTE called them");
         assert_eq!(first_line("> quoted only"), "");
+    }
+
+    #[test]
+    fn regression_new_form_from_and_to_lines_are_not_an_outlook_header() {
+        let form = "NEW\nPatient: Jane Doe\nFrom: 01/15/2026\nTo: present\nProvider: X";
+        assert_eq!(new_text(form), form);
     }
 
     #[test]

@@ -1,26 +1,77 @@
-//! Intake of one inbound message: parse it, let the core decide, compose any answer, and store
-//! the message together with its queued answer in one transaction.
+//! Intake of one inbound message: parse it, let the core decide, carry out staff commands that
+//! need the store, and store the message together with its effects (an answer, or a new
+//! request) in one transaction. A new request's package is then built and queued.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
-use crate::core::inbound::{self, Decision, Policy, StoreReason};
-use crate::mail::compose::{self, Identity};
+use super::{commands, package};
+use crate::config::Settings;
+use crate::core::inbound::{self, Decision, InboundMail, OutgoingMail, Policy, StoreReason};
+use crate::core::new_request::RequestForm;
+use crate::letters::Templates;
+use crate::mail::compose::{self, Composed, Identity};
 use crate::mail::{files, parse};
-use crate::store::{Ingested, NewInbound, NewOutgoing, Place, Store};
+use crate::store::{Effect, Ingested, NewDocument, NewInbound, NewOutgoing, NewRequestRow, Place, Store};
 
 /// Everything intake needs, cloned into each inbox watcher.
 #[derive(Clone)]
 pub struct Intake {
     pub store: Store,
+    pub settings: Arc<Settings>,
     pub policy: Policy,
     pub me: Identity,
+    pub templates: Arc<Templates>,
     pub outbox_wake: Arc<Notify>,
 }
 
+/// What to store with a message.
+pub(super) enum Plan {
+    Answer(OutgoingMail),
+    Store(StoreReason),
+    Create(PreparedRequest),
+}
+
+/// A checked `NEW`, its authorization already kept under the documents directory.
+pub(super) struct PreparedRequest {
+    pub form: RequestForm,
+    pub provider_id: i64,
+    pub owner: String,
+    pub authorization: StoredFile,
+}
+
+/// A file written under the documents directory.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub filename: String,
+    pub path: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
 impl Intake {
+    pub fn new(store: Store, settings: Arc<Settings>, outbox_wake: Arc<Notify>) -> anyhow::Result<Intake> {
+        let templates = match &settings.templates_dir {
+            Some(dir) => Templates::from_dir(dir)?,
+            None => Templates::builtin(),
+        };
+        Ok(Intake {
+            store,
+            policy: settings.policy(),
+            me: Identity {
+                address: settings.bot.address.clone(),
+                name: settings.bot.name.clone(),
+                mail_domain: settings.firm.mail_domain.clone(),
+            },
+            templates: Arc::new(templates),
+            settings,
+            outbox_wake,
+        })
+    }
+
     /// Takes one raw message found at `place`. Errors are store errors: the message must then
     /// stay where it is, to be taken again.
     pub async fn take(&self, place: Place, raw: &[u8]) -> anyhow::Result<Ingested> {
@@ -30,22 +81,78 @@ impl Intake {
             Some(from) => self.store.answers_to_since(from, now - chrono::Duration::hours(1)).await?,
             None => 0,
         };
-        let decision = inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX));
-        let (composed, status, note) = match &decision {
-            Decision::Answer(out) => match compose::compose(out, &self.me, &compose::unique_token(), now) {
-                Ok(c) => (Some(c), "answered".to_string(), None),
-                Err(e) => (None, "stored".to_string(), Some(format!("could not compose the answer: {e}"))),
-            },
-            Decision::Store(reason) => (None, format!("stored:{}", reason.code()), note_for(reason)),
+        let plan = match inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX)) {
+            Decision::Answer(out) => Plan::Answer(out),
+            Decision::Store(reason) => Plan::Store(reason),
+            Decision::Act(cmd) => {
+                let from = mail.from.clone().unwrap_or_default();
+                commands::plan(self, cmd, &mail, &from, now).await?
+            }
         };
-        let answer = composed.as_ref().map(|c| NewOutgoing {
-            message_id: &c.message_id,
-            envelope_from: &c.envelope_from,
-            recipients: &c.recipients,
-            subject: &c.subject,
-            in_reply_to: mail.message_id.as_deref(),
-            raw: &c.raw,
-        });
+        let outcome = self.store_with(&mail, place, raw, plan, now).await?;
+        if let Ingested::New { request: Some(reference), .. } = outcome {
+            package::prepare_or_report(self, reference).await;
+        }
+        Ok(outcome)
+    }
+
+    async fn store_with(
+        &self,
+        mail: &InboundMail,
+        place: Place,
+        raw: &[u8],
+        plan: Plan,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<Ingested> {
+        let (mut status, mut note) = ("answered".to_string(), None);
+        let composed: Option<Composed> = match &plan {
+            Plan::Answer(out) => match self.compose(out, now) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    (status, note) = ("stored".into(), Some(format!("could not compose the answer: {e}")));
+                    None
+                }
+            },
+            Plan::Store(reason) => {
+                (status, note) = (format!("stored:{}", reason.code()), note_for(reason));
+                None
+            }
+            Plan::Create(_) => {
+                status = "request_created".into();
+                None
+            }
+        };
+        let address = match &plan {
+            Plan::Create(p) => p.form.address.join("\n"),
+            _ => String::new(),
+        };
+        let effect = match (&plan, &composed) {
+            (_, Some(c)) => Effect::Answer(outgoing(c, mail.message_id.as_deref())),
+            (Plan::Create(p), _) => Effect::NewRequest(NewRequestRow {
+                owner: &p.owner,
+                attorney: p.form.attorney.as_deref(),
+                provider_id: p.provider_id,
+                patient_name: &p.form.patient_name,
+                patient_address: &address,
+                patient_dob: p.form.dob.expose(),
+                patient_ssn: p.form.ssn.expose(),
+                date_of_loss: p.form.date_of_loss,
+                still_treating: p.form.still_treating,
+                rush: p.form.rush,
+                notes: p.form.notes.as_deref(),
+                authorization_expires: p.form.authorization_expires,
+                records: &p.form.records,
+                authorization: NewDocument {
+                    kind: "authorization",
+                    filename: &p.authorization.filename,
+                    path: &p.authorization.path,
+                    content_type: "application/pdf",
+                    size: p.authorization.size,
+                    sha256: &p.authorization.sha256,
+                },
+            }),
+            _ => Effect::Nothing,
+        };
         let sha = files::sha256_hex(raw);
         let record = NewInbound {
             place,
@@ -58,22 +165,39 @@ impl Intake {
             status_note: note.as_deref(),
             raw,
         };
-        let outcome = self.store.ingest(&record, answer.as_ref(), now).await?;
+        let outcome = self.store.ingest(&record, &effect, now).await?;
         // Logs carry the sender's domain only: subjects and bodies may name patients.
         let sender_domain = mail.from.as_deref().and_then(|f| f.rsplit_once('@')).map(|(_, d)| d).unwrap_or("-");
         match outcome {
-            Ingested::New { id } => {
-                info!(message_row = id, sender_domain, status = %status, size = raw.len(), "message received");
-                if let (Some(n), true) = (&note, composed.is_none() && matches!(decision, Decision::Answer(_))) {
+            Ingested::New { id, request } => {
+                let request = request.map(|r| r.to_string());
+                info!(message_row = id, sender_domain, status = %status, request, size = raw.len(), "message received");
+                if let (Plan::Answer(_), None, Some(n)) = (&plan, &composed, &note) {
                     warn!(message_row = id, problem = %n, "message stored without its answer");
                 }
-                if answer.is_some() {
+                if composed.is_some() {
                     self.outbox_wake.notify_one();
                 }
             }
             Ingested::Duplicate => info!(sender_domain, "message seen before; not taken again"),
         }
         Ok(outcome)
+    }
+
+    pub(super) fn compose(&self, out: &OutgoingMail, now: DateTime<Utc>) -> anyhow::Result<Composed> {
+        compose::compose(out, &self.me, &compose::unique_token(), now)
+    }
+}
+
+/// The store's view of a composed message.
+pub(super) fn outgoing<'a>(c: &'a Composed, in_reply_to: Option<&'a str>) -> NewOutgoing<'a> {
+    NewOutgoing {
+        message_id: &c.message_id,
+        envelope_from: &c.envelope_from,
+        recipients: &c.recipients,
+        subject: &c.subject,
+        in_reply_to,
+        raw: &c.raw,
     }
 }
 

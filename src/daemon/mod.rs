@@ -3,8 +3,10 @@
 //! configured deadline, and returns so the process exits 0.
 
 pub mod clock;
+mod commands;
 pub mod deliver;
 pub mod intake;
+pub mod package;
 pub mod watch;
 
 use std::sync::Arc;
@@ -15,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::config::{InboxSource, Settings};
-use crate::mail::compose::Identity;
 use crate::mail::imap::ImapInbox;
 use crate::mail::maildir::Maildir;
 use crate::mail::send::Sender;
@@ -42,16 +43,11 @@ pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow:
         .with_context(|| format!("opening the database {}", settings.database.display()))?;
     let sender = Sender::new(&settings.outgoing.transport).context("setting up outgoing mail")?;
     let outbox_wake = Arc::new(Notify::new());
-    let intake = intake::Intake {
-        store: store.clone(),
-        policy: settings.policy(),
-        me: Identity {
-            address: settings.bot.address.clone(),
-            name: settings.bot.name.clone(),
-            mail_domain: settings.firm.mail_domain.clone(),
-        },
-        outbox_wake: outbox_wake.clone(),
-    };
+    let settings = Arc::new(settings);
+    let intake = intake::Intake::new(store.clone(), settings.clone(), outbox_wake.clone())?;
+    // Fonts and the Typst library load once, before the first letter is due.
+    tokio::task::spawn_blocking(crate::letters::warm_up);
+    package::prepare_pending(&intake).await;
     let inbox_task = match &settings.inbox.source {
         InboxSource::Maildir { path, poll_interval } => {
             let maildir = Maildir::open(path).with_context(|| format!("opening the Maildir {}", path.display()))?;

@@ -3,7 +3,7 @@
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
-use crate::core::inbound::InboundMail;
+use crate::core::inbound::{Attachment, InboundMail};
 
 /// Parses `raw`. Broken MIME yields what could be read.
 pub fn parse(raw: &[u8]) -> InboundMail {
@@ -40,8 +40,21 @@ pub fn parse(raw: &[u8]) -> InboundMail {
         content_type,
         report_type,
         text,
-        attachment_count: msg.attachment_count(),
+        attachments: msg.attachments().map(attachment).collect(),
     }
+}
+
+fn attachment(part: &mail_parser::MessagePart<'_>) -> Attachment {
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_ascii_lowercase();
+    let filename = part.attachment_name().unwrap_or("attachment").to_string();
+    Attachment { filename, content_type, bytes: part.contents().to_vec() }
 }
 
 /// Message-IDs from an `In-Reply-To` or `References` value, with angle brackets.

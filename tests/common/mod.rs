@@ -39,6 +39,13 @@ pub fn shared_dir() -> Option<PathBuf> {
     None
 }
 
+/// A vendor's published OpenAPI document in `shared/specs/` (e.g. `telnyx-fax.yaml`).
+pub fn spec_file(name: &str) -> Option<PathBuf> {
+    let path = shared_dir()?.join("specs").join(name);
+    assert!(path.is_file(), "{} is missing from shared/specs", path.display());
+    Some(path)
+}
+
 /// The `.eml` files under `shared/corpus/<sub>`, sorted, recursively.
 pub fn corpus_files(sub: &str) -> Option<Vec<PathBuf>> {
     let root = shared_dir()?.join("corpus").join(sub);

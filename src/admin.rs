@@ -1,0 +1,50 @@
+//! Admin commands run from the shell: `medrec providers import FILE.csv` and
+//! `medrec providers list`.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::core::provider::{self, display_fax};
+use crate::store::{Store, Upserted};
+
+/// Imports a provider CSV; rows already in the directory are updated, so importing twice
+/// changes nothing. Returns whether every row was good.
+pub async fn import_providers(store: &Store, file: &Path) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let import = provider::import_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    for (_, entry) in &import.entries {
+        match store.upsert_provider(entry, crate::daemon::clock::now()).await? {
+            Upserted::Created(_) => created += 1,
+            Upserted::Updated(_) => updated += 1,
+            Upserted::Unchanged(_) => unchanged += 1,
+        }
+    }
+    println!("{}: {created} added, {updated} updated, {unchanged} unchanged", file.display());
+    for (line, problem) in &import.problems {
+        println!("line {line}: not imported: {problem}");
+    }
+    Ok(import.problems.is_empty())
+}
+
+/// Prints the directory, one provider per line.
+pub async fn list_providers(store: &Store) -> anyhow::Result<()> {
+    let rows = store.providers().await?;
+    println!("{:>4}  {:<36} {:<16} {:<2} {:<6} {:<15} EMAIL", "ID", "NAME", "CITY", "ST", "PREFER", "FAX");
+    for r in &rows {
+        let e = &r.entry;
+        println!(
+            "{:>4}  {:<36} {:<16} {:<2} {:<6} {:<15} {}",
+            r.id,
+            e.name,
+            e.city.as_deref().unwrap_or("-"),
+            e.state.as_deref().unwrap_or("-"),
+            e.preferred_method.as_str(),
+            e.fax.as_deref().map(display_fax).unwrap_or_else(|| "-".into()),
+            e.email.as_deref().unwrap_or("-"),
+        );
+    }
+    println!("{} provider(s)", rows.len());
+    Ok(())
+}
