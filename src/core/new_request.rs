@@ -322,6 +322,10 @@ pub fn corrected_example(text: &str, problems: &[Problem]) -> String {
     ];
     let mut out = vec!["NEW".to_string()];
     for (key, sample) in example {
+        let optional = matches!(*key, "Records" | "Date of loss" | "Attorney");
+        if optional && given(key).is_none() {
+            continue;
+        }
         let value = match given(key) {
             Some(_) if *key == "SSN" || *key == "DOB" => {
                 if bad(key) {

@@ -87,13 +87,34 @@ impl Store {
         Ok(())
     }
 
+    /// Marks an entry sent; a sent submission moves its request from `submitting` to
+    /// `submitted` and is written to its activity log.
     pub async fn mark_sent(&self, outbox_id: i64, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1")
             .bind(outbox_id)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let submission: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT request_id, channel, recipients FROM outbox WHERE id = ?1 AND purpose = 'submission' AND request_id IS NOT NULL",
+        )
+        .bind(outbox_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((request, channel, recipients)) = submission {
+            sqlx::query(
+                "UPDATE requests SET state = 'submitted', submitted_at = ?2, updated_at = ?2
+                 WHERE id = ?1 AND state = 'submitting'",
+            )
+            .bind(request)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let detail = format!("package sent by {channel} to {recipients}");
+            super::requests::event(&mut tx, request, "submitted", "medrec", &detail, None, now).await?;
+        }
+        tx.commit().await
     }
 
     /// Keeps the entry pending; the retry time was set by [`Store::begin_attempt`].

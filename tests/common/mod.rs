@@ -386,3 +386,80 @@ pub fn secret_file(dir: &Path, name: &str, secret: &str) -> PathBuf {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     p
 }
+
+/// A one-page PDF standing in for a signed HIPAA authorization (made here; nothing shipped).
+pub fn authorization_pdf() -> Vec<u8> {
+    use lopdf::{Dictionary, Document, Object, Stream};
+    let mut doc = Document::with_version("1.4");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(Dictionary::from_iter([
+        ("Type", Object::Name(b"Font".to_vec())),
+        ("Subtype", Object::Name(b"Type1".to_vec())),
+        ("BaseFont", Object::Name(b"Helvetica".to_vec())),
+    ]));
+    let resources = doc.add_object(Dictionary::from_iter([(
+        "Font",
+        Object::Dictionary(Dictionary::from_iter([("F1", Object::Reference(font))])),
+    )]));
+    let text = b"BT /F1 14 Tf 72 700 Td (AUTHORIZATION FOR RELEASE OF HEALTH INFORMATION - SIGNED) Tj ET".to_vec();
+    let content = doc.add_object(Stream::new(Dictionary::new(), text));
+    let page = doc.add_object(Dictionary::from_iter([
+        ("Type", Object::Name(b"Page".to_vec())),
+        ("Parent", Object::Reference(pages_id)),
+        ("Contents", Object::Reference(content)),
+    ]));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(Dictionary::from_iter([
+            ("Type", Object::Name(b"Pages".to_vec())),
+            ("Kids", Object::Array(vec![Object::Reference(page)])),
+            ("Count", Object::Integer(1)),
+            ("MediaBox", Object::Array(vec![0.into(), 0.into(), 612.into(), 792.into()])),
+            ("Resources", Object::Reference(resources)),
+        ])),
+    );
+    let catalog = doc.add_object(Dictionary::from_iter([
+        ("Type", Object::Name(b"Catalog".to_vec())),
+        ("Pages", Object::Reference(pages_id)),
+    ]));
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    bytes
+}
+
+/// A message with one attachment, as a mail client sends it (built with lettre).
+pub fn message_with_attachment(
+    from: &str,
+    to: &str,
+    subject: &str,
+    message_id: &str,
+    body: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Vec<u8> {
+    use lettre::message::header::ContentType;
+    use lettre::message::{Attachment, MultiPart, SinglePart};
+    let parts = MultiPart::mixed().singlepart(SinglePart::plain(body.to_string())).singlepart(
+        Attachment::new(name.to_string()).body(bytes.to_vec(), ContentType::parse("application/pdf").unwrap()),
+    );
+    lettre::Message::builder()
+        .from(from.parse().unwrap())
+        .to(to.parse().unwrap())
+        .subject(subject)
+        .message_id(Some(message_id.to_string()))
+        .multipart(parts)
+        .unwrap()
+        .formatted()
+}
+
+/// The text of a PDF, by `pdftotext` (poppler-utils, installed by `.ci/run`).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out =
+        Command::new("pdftotext").args(["-layout"]).arg(&path).arg("-").output().expect("pdftotext (poppler-utils)");
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -1,0 +1,170 @@
+//! A staff `NEW` on the embedded default, end to end with the real binary: the provider
+//! directory imported from the shipped sample, the request checked, the package built and
+//! emailed to the provider, and the paralegal's confirmation, both as `.eml` files; a `NEW` with
+//! problems gets one answer naming all of them and nothing reaches a provider.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Daemon;
+use medrec::core::inbound::InboundMail;
+
+const STAFF: &str = "paralegal@denhamlaw.example";
+const BOT: &str = "records@denhamlaw.example";
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = dir.path().join("config/medrec.toml");
+    std::fs::copy(repo.join("config/medrec.toml"), &config).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "import"])
+        .arg(repo.join("config/providers.sample.csv"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 added"), "{}", String::from_utf8_lossy(&out.stdout));
+    (dir, config)
+}
+
+fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
+    let inbox = root.join("var/mail/inbox");
+    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
+    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
+}
+
+/// The outbox's messages once there are `n`, parsed.
+fn wait_for_outbox(root: &Path, n: usize) -> Vec<InboundMail> {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("var/mail/outbox"))
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .unwrap_or_default();
+        if files.len() >= n {
+            files.sort();
+            return files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect();
+        }
+        assert!(Instant::now() < deadline, "{n} outgoing message(s) expected, found {}", files.len());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn new_request(provider: &str, id: &str) -> Vec<u8> {
+    let form = format!(
+        "NEW\nPatient: Maria O'Brien-Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane\n    \
+         Lexington, KY 40507\nProvider: {provider}\nRecords: medical, billing, radiology\nFrom: 01/15/2026\n\
+         Date of loss: 01/15/2026\nAttorney: J. Denham\n"
+    );
+    common::message_with_attachment(STAFF, BOT, "NEW", id, &form, "authorization.pdf", &common::authorization_pdf())
+}
+
+#[test]
+fn new_request_for_an_email_provider_reaches_provider_and_paralegal() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<new-1@denhamlaw.example>"));
+    let out = wait_for_outbox(root, 2);
+    let to_provider = out
+        .iter()
+        .find(|m| m.header("To").is_some_and(|t| t.contains("roi@bluegrass-regional.example")))
+        .expect("provider email");
+    let confirmation = out.iter().find(|m| m.header("To").is_some_and(|t| t.contains(STAFF))).expect("confirmation");
+
+    assert!(
+        to_provider.subject.starts_with("[MR-1001] Medical records request - Maria O'Brien-Sample"),
+        "{}",
+        to_provider.subject
+    );
+    assert_eq!(to_provider.header("Auto-Submitted"), Some("auto-generated"));
+    assert!(to_provider.message_id.as_deref().unwrap().starts_with("<mr-1001."));
+    assert!(to_provider.header("Reply-To").unwrap().contains(BOT));
+    for secret in ["123-45-6789", "6789", "03/14/1985", "1985"] {
+        assert!(
+            !to_provider.subject.contains(secret) && !to_provider.text.contains(secret),
+            "{secret} in the provider email"
+        );
+    }
+    assert_eq!(to_provider.attachments.len(), 1, "one PDF");
+    let text = common::pdf_text(&to_provider.attachments[0].bytes);
+    for needle in [
+        "Maria O'Brien-Sample",
+        "MR-1001",
+        "KRS 422.317",
+        "Denham Property and Injury Law Firm",
+        "$300.00",
+        "AUTHORIZATION FOR RELEASE",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from the package text");
+    }
+
+    assert!(confirmation.subject.contains("[MR-1001]"), "{}", confirmation.subject);
+    assert_eq!(confirmation.in_reply_to.as_deref(), Some("<new-1@denhamlaw.example>"));
+    assert!(
+        confirmation.text.contains("Bluegrass Regional Hospital") && confirmation.text.contains("email"),
+        "{}",
+        confirmation.text
+    );
+    assert_eq!(confirmation.attachments.len(), 1);
+    assert_eq!(confirmation.attachments[0].bytes, to_provider.attachments[0].bytes, "the same package");
+    let lines = daemon.log_lines();
+    assert!(
+        !lines.iter().any(|l| l.contains("O'Brien") || l.contains("123-45-6789") || l.contains("03/14/1985")),
+        "patient data in the log"
+    );
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn an_ohio_letter_cites_no_kentucky_statute() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    drop_mail(root, "1.new", &new_request("Buckeye Imaging Center", "<new-oh@denhamlaw.example>"));
+    let out = wait_for_outbox(root, 2);
+    let to_provider =
+        out.iter().find(|m| m.header("To").is_some_and(|t| t.contains("buckeye-imaging"))).expect("provider email");
+    let text = common::pdf_text(&to_provider.attachments[0].bytes);
+    assert!(text.contains("Buckeye Imaging Center") && text.contains("MR-1001"));
+    assert!(!text.contains("KRS"), "an Ohio letter mentions KRS");
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn a_new_with_three_problems_gets_one_answer_and_nothing_is_sent() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    // Bad SSN, a two-digit-year DOB, an unknown provider, and no attachment.
+    let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/85\nSSN: 123-45\nAddress: 12 Example Lane, Lexington KY 40507\nProvider: Mayo Clinc\nFrom: 01/15/2026\n";
+    drop_mail(root, "1.new", &common::message(STAFF, BOT, "NEW", "<new-bad@denhamlaw.example>", form, &[]));
+    // A sentinel after it: once answered, the NEW before it has been taken.
+    drop_mail(root, "2.help", &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]));
+    let out = wait_for_outbox(root, 2);
+    assert!(daemon.stop().success());
+    let out_after = wait_for_outbox(root, 2);
+    assert_eq!(out_after.len(), 2, "only the two answers; nothing to any provider");
+    let answer =
+        out.iter().find(|m| m.in_reply_to.as_deref() == Some("<new-bad@denhamlaw.example>")).expect("one answer");
+    let text = answer.text.replace("\r\n", "\n");
+    for field in ["- DOB:", "- SSN:", "- Provider:", "- Authorization:"] {
+        assert!(text.contains(field), "{field} not named in:\n{text}");
+    }
+    assert!(text.contains("Nothing has been sent to any provider"));
+    assert!(
+        text.contains("    NEW\n    Patient: Maria Sample\n    DOB: 03/14/1985\n    SSN: 123-45-6789"),
+        "corrected example: {text}"
+    );
+    assert!(!text.contains("SSN: 123-45\n"), "the wrong SSN is echoed");
+    assert!(out.iter().all(|m| m.header("To").is_some_and(|t| t.contains(STAFF))));
+}
