@@ -42,6 +42,7 @@ pub fn command_error(error: &CommandError) -> String {
         CommandError::Unknown { word, suggestion: None } => (format!("`{word}` is not a command I know"), None),
         CommandError::BadArguments { info, problem } => (problem.clone(), Some(*info)),
     };
+    let problem = if problem.ends_with(['.', '?', '!']) { problem } else { format!("{problem}.") };
     render("command_error.txt", COMMAND_ERROR, context! { problem, example => example.map(|e| e.example) })
 }
 
