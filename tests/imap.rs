@@ -70,3 +70,53 @@ async fn staff_help_is_answered_over_real_mail_servers() {
     assert!(bot_inbox.all().await.is_empty(), "everything taken moved to Processed");
     assert!(daemon.stop().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_request_reaches_the_providers_mailbox_and_the_paralegals() {
+    let Some(servers) = common::mail_servers() else { return };
+    let setup = common::BotOnServers::new(&servers, "verified");
+    let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
+    let provider = format!("roi-{}@provider.example", medrec::mail::compose::unique_token());
+    let csv = setup.dir.path().join("providers.csv");
+    std::fs::write(
+        &csv,
+        format!("name,street,city,state,zip,fax,email,preferred_method\nTest Regional Hospital,1 Example Way,Lexington,KY,40507,859-555-0111,{provider},email\n"),
+    )
+    .unwrap();
+    let import = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "import"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    let mut provider_inbox = servers.open(&provider, "INBOX").await;
+    let mut staff_inbox = servers.open(&staff, "INBOX").await;
+    let (daemon, _) = setup.start();
+
+    let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane\n    Lexington, KY 40507\nProvider: Test Regional Hospital\nFrom: 01/15/2026\n";
+    let raw = common::message_with_attachment(
+        &staff,
+        &bot,
+        "NEW",
+        "<new-imap@denhamlaw.example>",
+        form,
+        "authorization.pdf",
+        &common::authorization_pdf(),
+    );
+    servers.submit(&staff, &bot, &raw).await;
+
+    let got = provider_inbox.wait_until(LIMIT, |m| !m.is_empty()).await;
+    assert_eq!(got.len(), 1);
+    let request = &got[0];
+    assert!(request.subject.starts_with("[MR-1001] Medical records request - Maria Sample"), "{}", request.subject);
+    assert_eq!(request.attachments.len(), 1);
+    let text = common::pdf_text(&request.attachments[0].bytes);
+    assert!(text.contains("Maria Sample") && text.contains("MR-1001") && text.contains("KRS 422.317"));
+    let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<new-imap@denhamlaw.example>").is_empty()).await;
+    let confirmation = answers_to(&mails, "<new-imap@denhamlaw.example>")[0];
+    assert!(confirmation.subject.contains("[MR-1001]"));
+    assert_eq!(confirmation.attachments[0].bytes, request.attachments[0].bytes);
+    assert!(daemon.stop().success());
+}
