@@ -75,3 +75,39 @@ async fn bounces_and_auto_replies_are_never_answered() {
     let (_, pending, sent) = intake.store.counts().await.unwrap();
     assert_eq!((pending, sent), (0, 0), "an automatic message was answered");
 }
+
+#[test]
+fn every_real_bounce_reads_as_a_failure_and_the_look_alikes_do_not() {
+    let (Some(bounces), Some(not_bounces)) = (common::corpus_files("bounces"), common::corpus_files("not-bounces"))
+    else {
+        return;
+    };
+    use medrec::core::bounce::{self, Delivery};
+    let read = |file: &std::path::Path| {
+        let raw = std::fs::read(file).unwrap();
+        bounce::read(&medrec::mail::parse::parse(&raw), &String::from_utf8_lossy(&raw))
+    };
+    let mut missed = Vec::new();
+    for file in &bounces {
+        match read(file) {
+            Some(r) if r.delivery == Delivery::Failed => {}
+            other => missed.push(format!("{}: {other:?}", file.file_name().unwrap().to_string_lossy())),
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "{} of {} bounces not read as failures:\n{}",
+        missed.len(),
+        bounces.len(),
+        missed.join("\n")
+    );
+    for file in &not_bounces {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let got = read(file);
+        let ok = match name.as_str() {
+            "lhost-zoho-04.eml" => got.as_ref().is_some_and(|r| r.delivery == Delivery::Delayed),
+            _ => got.is_none(),
+        };
+        assert!(ok, "{name}: {got:?}");
+    }
+}

@@ -120,3 +120,55 @@ async fn a_new_request_reaches_the_providers_mailbox_and_the_paralegals() {
     assert_eq!(confirmation.attachments[0].bytes, request.attachments[0].bytes);
     assert!(daemon.stop().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounced_submission_is_reported_to_the_owner_once() {
+    let Some(servers) = common::mail_servers() else { return };
+    let setup = common::BotOnServers::new(&servers, "verified");
+    let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
+    // The rig refuses `nosuchuser` at delivery, so Postfix returns a real DSN to the bot.
+    let csv = setup.dir.path().join("providers.csv");
+    std::fs::write(
+        &csv,
+        "name,street,city,state,zip,email,preferred_method\nGone Clinic,1 Example Way,Lexington,KY,40507,nosuchuser@provider.example,email\n",
+    )
+    .unwrap();
+    let import = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "import"])
+        .arg(&csv)
+        .arg("--config")
+        .arg(&setup.config)
+        .output()
+        .unwrap();
+    assert!(import.status.success());
+    let mut staff_inbox = servers.open(&staff, "INBOX").await;
+    let (daemon, _) = setup.start();
+    let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Gone Clinic\nFrom: 01/15/2026\n";
+    let raw = common::message_with_attachment(
+        &staff,
+        &bot,
+        "NEW",
+        "<new-bounce@denhamlaw.example>",
+        form,
+        "authorization.pdf",
+        &common::authorization_pdf(),
+    );
+    servers.submit(&staff, &bot, &raw).await;
+
+    let is_notice = |m: &medrec::core::inbound::InboundMail| m.subject.contains("Request not delivered");
+    let mails = staff_inbox.wait_until(LIMIT, |m| m.iter().any(is_notice)).await;
+    let notice = mails.iter().find(|m| is_notice(m)).unwrap();
+    assert!(notice.subject.contains("[MR-1001]"), "{}", notice.subject);
+    assert!(notice.text.contains("nosuchuser@provider.example") && notice.text.contains("5.1.1"), "{}", notice.text);
+    assert_eq!(notice.header("Auto-Submitted"), Some("auto-generated"));
+    // The bounce itself is kept in Processed, and it is never answered.
+    let mut processed = servers.open(&bot, "Processed").await;
+    processed.wait_until(LIMIT, |m| m.iter().any(|x| x.content_type == "multipart/report")).await;
+    // Confirmation + notice, and nothing else, in the staff mailbox.
+    let sentinel = message(&staff, &bot, "HELP", "<after-bounce@denhamlaw.example>", "HELP\n", &[]);
+    servers.submit(&staff, &bot, &sentinel).await;
+    let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<after-bounce@denhamlaw.example>").is_empty()).await;
+    assert_eq!(mails.iter().filter(|m| is_notice(m)).count(), 1, "one notice per bounce");
+    assert_eq!(mails.len(), 3, "confirmation, notice, HELP answer");
+    assert!(daemon.stop().success());
+}

@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod authentication;
 pub mod automatic;
+pub mod bounce;
 pub mod command;
 pub mod dates;
 pub mod inbound;

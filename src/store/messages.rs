@@ -37,6 +37,8 @@ pub enum Effect<'a> {
     Answer(NewOutgoing<'a>),
     /// Create a request (state `preparing`) and queue this acknowledgement to its owner.
     NewRequest(NewRequestRow<'a>),
+    /// A report returned our submissions: log it on each request and tell each owner.
+    Bounced(Vec<(Reference, NewOutgoing<'a>, String)>),
 }
 
 /// What [`Store::ingest`] did.
@@ -105,6 +107,13 @@ impl Store {
                 None
             }
             Effect::NewRequest(row) => Some(insert_request(&mut tx, row, id, now).await?),
+            Effect::Bounced(notices) => {
+                for (reference, notice, detail) in notices {
+                    queue_email(&mut tx, notice, "notice", Some(reference.0), now).await?;
+                    super::requests::event(&mut tx, reference.0, "bounced", "provider", detail, Some(id), now).await?;
+                }
+                None
+            }
         };
         tx.commit().await?;
         Ok(Ingested::New { id, request })
@@ -117,6 +126,18 @@ impl Store {
             .bind(since)
             .fetch_one(&self.pool)
             .await
+    }
+
+    /// What one of our sent messages was for: (purpose, request, recipients).
+    pub async fn sent_message(&self, message_id: &str) -> Result<Option<(String, Option<Reference>, String)>> {
+        let row: Option<(String, Option<i64>, String)> = sqlx::query_as(
+            "SELECT o.purpose, o.request_id, o.recipients FROM messages m JOIN outbox o ON o.message_id = m.id
+             WHERE m.direction = 'out' AND lower(m.message_id) = lower(?1)",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(p, r, to)| (p, r.map(Reference), to)))
     }
 
     /// Remembers a mailbox's UIDVALIDITY; returns the one stored before, if any.
