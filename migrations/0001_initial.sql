@@ -82,7 +82,8 @@ CREATE TABLE messages (
     request_id   INTEGER REFERENCES requests (id),
     status       TEXT NOT NULL,             -- in: answered | stored (+ reason); out: queued
     status_note  TEXT,
-    kind         TEXT,                      -- classification, filled by later versions
+    kind         TEXT,                      -- classification: records, invoice, deficiency, …
+    regarding    INTEGER REFERENCES messages (id),  -- out: the inbound message a triage notice is about
     raw          BLOB NOT NULL,
     at           TEXT NOT NULL
 );

@@ -56,7 +56,7 @@ async fn staff_help_is_answered_over_real_mail_servers() {
     processed.wait_until(LIMIT, |m| m.len() == 3).await;
 
     let lines = daemon.log_lines();
-    assert!(lines.iter().any(|l| l.contains("stored:from_provider")), "the provider's mail was taken");
+    assert!(lines.iter().any(|l| l.contains("status=triage")), "the provider's mail went to staff for triage");
     assert!(!lines.iter().any(|l| l.contains("Jane Roe") || l.contains("03/14/1985")), "patient data in the log");
     assert!(daemon.stop().success(), "SIGTERM exits 0");
 
@@ -65,7 +65,8 @@ async fn staff_help_is_answered_over_real_mail_servers() {
     let again = message(&staff, &bot, "HELP", "<help-2@denhamlaw.example>", "HELP\n", &[]);
     servers.submit(&staff, &bot, &again).await;
     let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<help-2@denhamlaw.example>").is_empty()).await;
-    assert_eq!(mails.len(), 2, "one answer per HELP, none for the provider or the forgery");
+    assert_eq!(mails.len(), 3, "one answer per HELP and one triage notice; nothing for the forgery");
+    assert_eq!(mails.iter().filter(|m| m.subject.starts_with("Triage")).count(), 1);
     assert_eq!(answers_to(&mails, "<help-1@denhamlaw.example>").len(), 1);
     assert!(bot_inbox.all().await.is_empty(), "everything taken moved to Processed");
     assert!(daemon.stop().success());

@@ -74,17 +74,20 @@ fn dropped_help_is_answered_once_into_the_outbox() {
     assert!(root.join("var/mail/inbox/cur/1000.a.host:2,S").exists(), "the original moves to cur/");
     assert!(std::fs::read_dir(root.join("var/mail/inbox/new")).unwrap().next().is_none());
 
-    // Not answered: a provider, an auto-reply from a staff address, and the same HELP again.
+    // Not answered: a provider (its mail goes to staff for triage instead), an auto-reply from a
+    // staff address, and the same HELP again.
     let provider = common::message("roi@provider.example", BOT, "HELP", "<p-1@provider.example>", "HELP\n", &[]);
     drop_mail(root, "1001.b.host", &provider);
     drop_mail(root, "1002.c.host", &help("<auto-1@denhamlaw.example>", &["Auto-Submitted: auto-replied"]));
     drop_mail(root, "1003.d.host", &help("<help-1@denhamlaw.example>", &[]));
     // Maildir order is name order: the answer to this sentinel proves the three before it were taken.
     drop_mail(root, "1004.e.host", &help("<help-2@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 2);
-    assert_eq!(files.len(), 2, "only the sentinel HELP is answered");
-    let second = medrec::mail::parse::parse(&std::fs::read(&files[1]).unwrap());
-    assert_eq!(second.in_reply_to.as_deref(), Some("<help-2@denhamlaw.example>"));
+    let files = wait_for_answers(root, 3);
+    assert_eq!(files.len(), 3, "the triage notice and the sentinel's answer");
+    let out: Vec<_> = files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect();
+    assert!(out.iter().all(|m| m.header("To").is_some_and(|t| t.contains(STAFF))), "nothing to the provider");
+    assert!(out[1].subject.starts_with("Triage"), "{}", out[1].subject);
+    assert_eq!(out[2].in_reply_to.as_deref(), Some("<help-2@denhamlaw.example>"));
 
     let status = daemon.stop();
     assert!(status.success(), "SIGTERM exits 0, got {status}");
@@ -92,8 +95,8 @@ fn dropped_help_is_answered_once_into_the_outbox() {
     // A restarted daemon answers nothing again, but does answer new mail.
     let daemon = Daemon::start(&config);
     drop_mail(root, "1005.f.host", &help("<help-3@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 3);
-    assert_eq!(files.len(), 3);
+    let files = wait_for_answers(root, 4);
+    assert_eq!(files.len(), 4);
     assert!(daemon.stop().success());
     let lines = std::fs::read_dir(root.join("var/mail/inbox/cur")).unwrap().count();
     assert_eq!(lines, 6, "every message is kept in cur/");

@@ -8,6 +8,7 @@ pub mod bounce;
 pub mod command;
 pub mod dates;
 pub mod inbound;
+pub mod matching;
 pub mod message_id;
 pub mod money;
 pub mod new_request;

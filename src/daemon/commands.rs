@@ -29,6 +29,7 @@ pub(super) async fn plan(
         Command::New { confirm } => new_request(intake, mail, from, confirm, now).await?,
         Command::ProviderAdd => answer(provider_add(intake, mail, now).await?),
         Command::ProviderFind(query) => answer(provider_find(intake, &query).await?),
+        Command::File(reference) => super::replies::file(intake, mail, from, reference).await?,
         other => answer(answers::not_available(other.info())),
     })
 }

@@ -35,6 +35,20 @@ pub(super) enum Plan {
     Answer(OutgoingMail),
     Store(StoreReason),
     Create(PreparedRequest),
+    /// A provider's reply, matched: file it on the request with its class.
+    Reply {
+        reference: Reference,
+        kind: &'static str,
+        detail: String,
+    },
+    /// A provider's reply nobody claims: this notice goes to staff.
+    Triage(OutgoingMail),
+    /// A staff `FILE MR-n`: file `message_row` there and answer.
+    File {
+        message_row: i64,
+        reference: Reference,
+        answer: OutgoingMail,
+    },
 }
 
 /// A checked `NEW`, its authorization already kept under the documents directory.
@@ -85,6 +99,7 @@ impl Intake {
         };
         let plan = match inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX)) {
             Decision::Answer(out) => Plan::Answer(out),
+            Decision::Store(StoreReason::FromProvider) => super::replies::plan(self, &mail, raw).await?,
             Decision::Store(reason) => Plan::Store(reason),
             Decision::Act(cmd) => {
                 let from = mail.from.clone().unwrap_or_default();
@@ -159,7 +174,7 @@ impl Intake {
     ) -> anyhow::Result<Ingested> {
         let (mut status, mut note) = ("answered".to_string(), None);
         let composed: Option<Composed> = match &plan {
-            Plan::Answer(out) => match self.compose(out, now) {
+            Plan::Answer(out) | Plan::Triage(out) | Plan::File { answer: out, .. } => match self.compose(out, now) {
                 Ok(c) => Some(c),
                 Err(e) => {
                     (status, note) = ("stored".into(), Some(format!("could not compose the answer: {e}")));
@@ -174,7 +189,14 @@ impl Intake {
                 status = "request_created".into();
                 None
             }
+            Plan::Reply { reference, kind, .. } => {
+                (status, note) = ("filed".into(), Some(format!("{kind} reply on {reference}")));
+                None
+            }
         };
+        if let (Plan::Triage(_), Some(_)) = (&plan, &composed) {
+            status = "triage".into();
+        }
         let address = match &plan {
             Plan::Create(p) => p.form.address.join("\n"),
             _ => String::new(),
@@ -187,7 +209,16 @@ impl Intake {
                 ));
                 Effect::Bounced(bounced.iter().map(|(r, c, d)| (*r, outgoing(c, None), d.clone())).collect())
             }
+            (Plan::Triage(_), Some(c)) => Effect::Triage(outgoing(c, None)),
+            (Plan::File { message_row, reference, .. }, Some(c)) => Effect::File {
+                message_row: *message_row,
+                reference: *reference,
+                answer: outgoing(c, mail.message_id.as_deref()),
+            },
             (_, Some(c)) => Effect::Answer(outgoing(c, mail.message_id.as_deref())),
+            (Plan::Reply { reference, kind, detail }, None) => {
+                Effect::Reply { reference: *reference, kind, detail: detail.clone() }
+            }
             (Plan::Create(p), _) => Effect::NewRequest(NewRequestRow {
                 owner: &p.owner,
                 attorney: p.form.attorney.as_deref(),
@@ -230,7 +261,11 @@ impl Intake {
         let sender_domain = mail.from.as_deref().and_then(|f| f.rsplit_once('@')).map(|(_, d)| d).unwrap_or("-");
         match outcome {
             Ingested::New { id, request } => {
-                let request = request.map(|r| r.to_string());
+                let request = match &plan {
+                    Plan::Reply { reference, .. } | Plan::File { reference, .. } => Some(*reference),
+                    _ => request,
+                }
+                .map(|r| r.to_string());
                 info!(message_row = id, sender_domain, status = %status, request, size = raw.len(), "message received");
                 if let (Plan::Answer(_), None, Some(n)) = (&plan, &composed, &note) {
                     warn!(message_row = id, problem = %n, "message stored without its answer");

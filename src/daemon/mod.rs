@@ -7,6 +7,7 @@ mod commands;
 pub mod deliver;
 pub mod intake;
 pub mod package;
+mod replies;
 pub mod watch;
 
 use std::sync::Arc;

@@ -39,6 +39,20 @@ pub enum Effect<'a> {
     NewRequest(NewRequestRow<'a>),
     /// A report returned our submissions: log it on each request and tell each owner.
     Bounced(Vec<(Reference, NewOutgoing<'a>, String)>),
+    /// A provider's reply filed on its request, with its class, and logged there.
+    Reply {
+        reference: Reference,
+        kind: &'a str,
+        detail: String,
+    },
+    /// A reply no request claims: send it to staff for triage (the notice is about this message).
+    Triage(NewOutgoing<'a>),
+    /// A staff `FILE MR-n`: file the message the staff member answered on that request, and answer.
+    File {
+        message_row: i64,
+        reference: Reference,
+        answer: NewOutgoing<'a>,
+    },
 }
 
 /// What [`Store::ingest`] did.
@@ -107,6 +121,48 @@ impl Store {
                 None
             }
             Effect::NewRequest(row) => Some(insert_request(&mut tx, row, id, now).await?),
+            Effect::Reply { reference, kind, detail } => {
+                sqlx::query("UPDATE messages SET request_id = ?2, kind = ?3 WHERE id = ?1")
+                    .bind(id)
+                    .bind(reference.0)
+                    .bind(kind)
+                    .execute(&mut *tx)
+                    .await?;
+                super::requests::event(&mut tx, reference.0, "reply_received", "provider", detail, Some(id), now)
+                    .await?;
+                None
+            }
+            Effect::Triage(notice) => {
+                let outbox = queue_email(&mut tx, notice, "notice", None, now).await?;
+                sqlx::query(
+                    "UPDATE messages SET regarding = ?2 WHERE id = (SELECT message_id FROM outbox WHERE id = ?1)",
+                )
+                .bind(outbox)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                None
+            }
+            Effect::File { message_row, reference, answer } => {
+                sqlx::query("UPDATE messages SET request_id = ?2 WHERE id = ?1")
+                    .bind(message_row)
+                    .bind(reference.0)
+                    .execute(&mut *tx)
+                    .await?;
+                let detail = "filed on this request by staff (FILE)";
+                super::requests::event(
+                    &mut tx,
+                    reference.0,
+                    "filed",
+                    msg.from.unwrap_or("staff"),
+                    detail,
+                    Some(*message_row),
+                    now,
+                )
+                .await?;
+                queue_email(&mut tx, answer, "answer", Some(reference.0), now).await?;
+                None
+            }
             Effect::Bounced(notices) => {
                 for (reference, notice, detail) in notices {
                     queue_email(&mut tx, notice, "notice", Some(reference.0), now).await?;
@@ -126,6 +182,17 @@ impl Store {
             .bind(since)
             .fetch_one(&self.pool)
             .await
+    }
+
+    /// The inbound message one of our notices was about (a triage notice's original).
+    pub async fn regarding(&self, our_message_id: &str) -> Result<Option<i64>> {
+        let row: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT regarding FROM messages WHERE direction = 'out' AND lower(message_id) = lower(?1)",
+        )
+        .bind(our_message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.flatten())
     }
 
     /// What one of our sent messages was for: (purpose, request, recipients).

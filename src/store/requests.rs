@@ -94,6 +94,33 @@ impl Store {
         rows.iter().map(|r| Ok(OpenRequest { reference: Reference(r.try_get(0)?), state: r.try_get(1)? })).collect()
     }
 
+    /// Open requests as the reply matcher sees them.
+    pub async fn open_for_matching(&self) -> Result<Vec<crate::core::matching::OpenRequest>> {
+        let rows: Vec<(i64, Option<String>, String, NaiveDate)> = sqlx::query_as(
+            "SELECT r.id, lower(p.email), r.patient_name, r.patient_dob FROM requests r JOIN providers p ON p.id = r.provider_id
+             WHERE r.state NOT IN ('received', 'no_records', 'cancelled', 'failed') ORDER BY r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, provider_email, patient_name, patient_dob)| crate::core::matching::OpenRequest {
+                reference: Reference(id),
+                provider_email,
+                patient_name,
+                patient_dob,
+            })
+            .collect())
+    }
+
+    /// Whether a request with this reference exists, and its owner.
+    pub async fn request_owner(&self, reference: Reference) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT owner FROM requests WHERE id = ?1")
+            .bind(reference.0)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     /// Requests in `state`, oldest first (e.g. `preparing`, to finish after a restart).
     pub async fn requests_in_state(&self, state: &str) -> Result<Vec<Reference>> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM requests WHERE state = ?1 ORDER BY id")
