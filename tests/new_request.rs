@@ -168,3 +168,35 @@ fn a_new_with_three_problems_gets_one_answer_and_nothing_is_sent() {
     assert!(!text.contains("SSN: 123-45\n"), "the wrong SSN is echoed");
     assert!(out.iter().all(|m| m.header("To").is_some_and(|t| t.contains(STAFF))));
 }
+
+#[tokio::test]
+async fn new_request_for_a_fax_provider_lands_in_the_fax_outbox_with_a_cover_sheet() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    drop_mail(root, "1.new", &new_request("Central Kentucky Orthopedics", "<new-fax@denhamlaw.example>"));
+    daemon.wait_for_log("fax status", 0, LIMIT);
+    let out = wait_for_outbox(root, 1);
+    assert_eq!(out.len(), 1, "only the confirmation goes by email");
+    assert!(out[0].text.contains("fax to (859) 555-0121"), "{}", out[0].text);
+    let faxes: Vec<PathBuf> =
+        std::fs::read_dir(root.join("var/fax/outbox")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(faxes.len(), 1, "{faxes:?}");
+    let pdf = std::fs::read(&faxes[0]).unwrap();
+    let text = common::pdf_text(&pdf);
+    let cover = text.split('\u{c}').next().unwrap();
+    assert!(cover.contains("FAX") && cover.contains("(859) 555-0121") && cover.contains("MR-1001"), "cover: {cover}");
+    assert!(text.contains("KRS 422.317") && text.contains("Maria O'Brien-Sample"));
+    assert_eq!(out[0].attachments[0].bytes, pdf, "the confirmation carries what was faxed");
+    assert!(daemon.stop().success());
+
+    let store = medrec::store::Store::open(&root.join("var/medrec.db")).await.unwrap();
+    let detail = store.request_detail(medrec::core::reference::Reference(1001)).await.unwrap().unwrap();
+    assert_eq!(detail.state, "submitted");
+    let events = store.events(medrec::core::reference::Reference(1001)).await.unwrap();
+    assert!(
+        events.iter().any(|(_, kind, _, detail)| kind == "submitted" && detail.contains("delivered by fax")),
+        "{events:?}"
+    );
+}

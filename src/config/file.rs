@@ -14,13 +14,28 @@ pub struct ConfigFile {
     pub storage: StorageFile,
     pub inbox: InboxFile,
     pub outgoing: OutgoingFile,
-    pub fax: FaxFile,
+    pub fax: crate::fax::settings::FaxFile,
     #[serde(default)]
     pub invoices: InvoicesFile,
     #[serde(default)]
     pub letters: LettersFile,
     #[serde(default)]
+    pub http: HttpFile,
+    #[serde(default)]
     pub daemon: DaemonFile,
+}
+
+/// The small HTTP server for the fax gateways' webhooks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpFile {
+    /// Address to listen on, e.g. `127.0.0.1:8088` (behind a TLS-terminating proxy). Without it,
+    /// no server runs and fax delivery is learnt by polling the gateway.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// How often to ask the gateway about faxes still in flight, in seconds (default 300).
+    #[serde(default)]
+    pub fax_poll_secs: Option<u64>,
 }
 
 /// Invoice handling.
@@ -192,13 +207,6 @@ pub struct SmtpFile {
     pub ca_file: Option<String>,
     #[serde(default)]
     pub timeout_secs: Option<u64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaxFile {
-    #[serde(default)]
-    pub directory: Option<DirectoryFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 pub use secret::SecretSource;
 
+use crate::fax::FaxSettings;
+
 use crate::core::authentication::SenderTrust;
 use crate::core::inbound::Policy;
 use file::ConfigFile;
@@ -32,7 +34,10 @@ pub struct Settings {
     pub documents: PathBuf,
     pub inbox: Inbox,
     pub outgoing: Outgoing,
-    pub fax: Fax,
+    pub fax: FaxSettings,
+    /// Where the webhook server listens; `None`: no server, fax status by polling only.
+    pub http_listen: Option<std::net::SocketAddr>,
+    pub fax_poll: Duration,
     /// Invoices above this many cents need prior approval.
     pub approval_required_above_cents: i64,
     pub templates_dir: Option<PathBuf>,
@@ -133,11 +138,6 @@ pub struct Smtp {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
-pub enum Fax {
-    Directory { path: PathBuf },
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Human,
@@ -185,6 +185,7 @@ impl Settings {
         if let OutgoingTransport::Smtp(Smtp { password: Some(p), .. }) = &self.outgoing.transport {
             v.push(p);
         }
+        v.extend(self.fax.secret_sources());
         v
     }
 
@@ -198,14 +199,13 @@ impl Settings {
             OutgoingTransport::Directory { path } => format!("directory {}", path.display()),
             OutgoingTransport::Smtp(s) => format!("smtp {}:{} ({:?})", s.host, s.port, s.tls),
         };
-        let Fax::Directory { path } = &self.fax;
         let trust = match &self.inbox.trust {
             SenderTrust::Verified { authserv_id } => format!("verified by {authserv_id}"),
             SenderTrust::Unverified => "unverified".into(),
         };
         format!(
             "config:    {}\nfirm:      {} ({}, {})\nbot:       {}\nstaff:     {} address(es)\ndatabase:  {}\n\
-             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       directory {}",
+             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       {}\nwebhooks:  {}",
             self.source.display(),
             self.firm.name,
             self.firm.state,
@@ -214,7 +214,8 @@ impl Settings {
             self.staff.len(),
             self.database.display(),
             self.documents.display(),
-            path.display(),
+            self.fax.summary(),
+            self.http_listen.map_or("off (fax status by polling)".to_string(), |a| format!("http://{a}")),
         )
     }
 }
@@ -409,13 +410,21 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
     }
     let inbox = validate_inbox(raw.inbox, c);
     let outgoing = validate_outgoing(raw.outgoing, c);
-    let fax = match raw.fax.directory {
-        Some(d) => Fax::Directory { path: c.path(&d.path) },
-        None => {
-            c.problem("[fax] needs a [fax.directory] section with a path (the fax gateway comes in a later version)");
-            Fax::Directory { path: PathBuf::new() }
-        }
-    };
+    let base = c.base.clone();
+    let fax = crate::fax::settings::validate(raw.fax, &|p| {
+        if Path::new(p).is_absolute() { PathBuf::from(p) } else { lexical(&base.join(p)) }
+    })
+    .unwrap_or_else(|problems| {
+        c.problems.extend(problems);
+        FaxSettings::Directory { path: PathBuf::new() }
+    });
+    let http_listen = raw.http.listen.as_deref().and_then(|a| {
+        a.parse::<std::net::SocketAddr>()
+            .map_err(|_| {
+                c.problem(format!("http.listen = \"{a}\" is not an address with a port (like 127.0.0.1:8088)"))
+            })
+            .ok()
+    });
     let log_format = match raw.daemon.log_format.as_deref() {
         None | Some("human") => LogFormat::Human,
         Some("json") => LogFormat::Json,
@@ -443,6 +452,8 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
         inbox,
         outgoing,
         fax,
+        http_listen,
+        fax_poll: secs(raw.http.fax_poll_secs, 300),
         shutdown_deadline: secs(raw.daemon.shutdown_deadline_secs, 20),
         log_format,
     }

@@ -5,21 +5,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::Outgoing;
+use crate::fax::FaxGateway;
 use crate::mail::send::{SendError, Sender};
 use crate::store::{PendingEmail, Store};
 
 const FIRST_RETRY: Duration = Duration::from_secs(30);
 const IDLE_CHECK: Duration = Duration::from_secs(60);
 
-pub async fn run(store: Store, sender: Sender, wake: Arc<Notify>, settings: Outgoing, cancel: CancellationToken) {
+pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<FaxGateway>, cancel: CancellationToken) {
+    let (store, wake, settings) = (intake.store.clone(), intake.outbox_wake.clone(), intake.settings.outgoing.clone());
     loop {
         if let Err(e) = send_due(&store, &sender, &settings, &cancel).await {
             warn!(error = %e, "reading the outbox failed; trying again shortly");
+        }
+        if let Err(e) = super::fax::send_due(&intake, &gateway, &cancel).await {
+            warn!(error = format!("{e:#}"), "sending faxes failed; trying again shortly");
         }
         if cancel.is_cancelled() {
             return;

@@ -5,6 +5,7 @@
 pub mod clock;
 mod commands;
 pub mod deliver;
+pub mod fax;
 pub mod intake;
 pub mod package;
 mod replies;
@@ -37,8 +38,9 @@ pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow:
     crate::mail::tls::install_crypto_provider();
     crate::mail::files::create_private_dir(&settings.documents)
         .with_context(|| format!("creating {}", settings.documents.display()))?;
-    let crate::config::Fax::Directory { path: fax_dir } = &settings.fax;
-    crate::mail::files::create_private_dir(fax_dir).with_context(|| format!("creating {}", fax_dir.display()))?;
+    let gateway = Arc::new(
+        crate::fax::FaxGateway::new(&settings.fax).map_err(anyhow::Error::msg).context("setting up the fax gateway")?,
+    );
     let store = Store::open(&settings.database)
         .await
         .with_context(|| format!("opening the database {}", settings.database.display()))?;
@@ -52,22 +54,47 @@ pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow:
     let inbox_task = match &settings.inbox.source {
         InboxSource::Maildir { path, poll_interval } => {
             let maildir = Maildir::open(path).with_context(|| format!("opening the Maildir {}", path.display()))?;
-            tokio::spawn(watch::maildir(maildir, intake, *poll_interval, cancel.clone()))
+            tokio::spawn(watch::maildir(maildir, intake.clone(), *poll_interval, cancel.clone()))
         }
         InboxSource::Imap(imap) => {
             let inbox = ImapInbox::new(imap).context("setting up the IMAP inbox")?;
-            tokio::spawn(watch::imap(inbox, intake, imap.clone(), cancel.clone()))
+            tokio::spawn(watch::imap(inbox, intake.clone(), imap.clone(), cancel.clone()))
         }
     };
-    let deliver_task =
-        tokio::spawn(deliver::run(store.clone(), sender, outbox_wake, settings.outgoing.clone(), cancel.clone()));
+    let (events, webhook_events) = tokio::sync::mpsc::channel(256);
+    let http_task = match settings.http_listen {
+        Some(addr) => {
+            let state = crate::fax::webhook::WebhookState::for_settings(&settings.fax, events.clone(), clock::now)
+                .map_err(anyhow::Error::msg)?;
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            info!(%addr, "webhook server listening");
+            let stop = cancel.clone();
+            Some(tokio::spawn(async move {
+                let served = axum::serve(listener, crate::fax::webhook::router(state))
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    warn!(error = %e, "the webhook server stopped");
+                }
+            }))
+        }
+        None => None,
+    };
+    let fax_task =
+        tokio::spawn(fax::track(intake.clone(), gateway.clone(), webhook_events, settings.fax_poll, cancel.clone()));
+    let deliver_task = tokio::spawn(deliver::run(intake.clone(), sender, gateway, cancel.clone()));
     info!(version = env!("CARGO_PKG_VERSION"), "medrec ready");
 
     cancel.cancelled().await;
     info!(deadline_secs = settings.shutdown_deadline.as_secs(), "stopping: finishing work in hand");
+    drop(events);
     let joined = tokio::time::timeout(settings.shutdown_deadline, async {
         let _ = inbox_task.await;
         let _ = deliver_task.await;
+        let _ = fax_task.await;
+        if let Some(t) = http_task {
+            let _ = t.await;
+        }
     })
     .await;
     if joined.is_err() {

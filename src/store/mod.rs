@@ -5,6 +5,7 @@
 //! A change and the effects it causes are written in one transaction (e.g. [`Store::ingest`]
 //! stores a message with its queued answer), so a crash leaves either both or neither.
 
+mod faxes;
 mod messages;
 mod outbox;
 mod providers;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+pub use faxes::{FaxChange, PendingFax, SentFax};
 pub use messages::{Effect, Ingested, NewInbound, Place};
 pub use outbox::{NewOutgoing, PendingEmail};
 pub use providers::{ProviderRow, Upserted};

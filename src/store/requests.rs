@@ -113,6 +113,17 @@ impl Store {
             .collect())
     }
 
+    /// Owners of open requests at the provider(s) whose fax number is `e164`.
+    pub async fn open_owners_at_fax(&self, e164: &str) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT r.owner FROM requests r JOIN providers p ON p.id = r.provider_id
+             WHERE p.fax = ?1 AND r.state NOT IN ('received', 'no_records', 'cancelled', 'failed') ORDER BY r.owner",
+        )
+        .bind(e164)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// Whether a request with this reference exists, and its owner.
     pub async fn request_owner(&self, reference: Reference) -> Result<Option<String>> {
         sqlx::query_scalar("SELECT owner FROM requests WHERE id = ?1")
