@@ -65,7 +65,7 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         match gateway.submit(&job).await {
             Ok(submitted) => {
                 intake.store.fax_accepted(fax.outbox_id, &submitted.gateway_id, super::clock::now()).await?;
-                info!(outbox = fax.outbox_id, request = ?fax.request.map(|r| r.to_string()), gateway = gateway.name(), "fax accepted by the gateway");
+                info!(outbox = fax.outbox_id, request = ?fax.request.map(|r| r.to_string()), gateway = gateway.name(), gateway_id = %submitted.gateway_id, "fax accepted by the gateway");
                 // The directory stand-in delivers at once; real gateways report later.
                 if let FaxGateway::Directory(_) = gateway {
                     follow(intake, gateway, &submitted.gateway_id).await?;

@@ -463,3 +463,25 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The Prism mocks from `scripts/prism.sh up` (vendor OpenAPI specs): their base URLs, read
+/// from the env file it writes (`$MEDREC_TEST_PRISM_ENV`).
+pub fn prism_telnyx_url() -> Option<String> {
+    #[allow(clippy::disallowed_methods)]
+    let file = std::env::var("MEDREC_TEST_PRISM_ENV").ok();
+    let Some(text) = file.as_deref().and_then(|f| std::fs::read_to_string(f).ok()) else {
+        let msg = "skipped: no Prism mock servers (run the tests with `bash scripts/test.sh`, which starts them)";
+        assert!(!in_ci(), "{msg}");
+        eprintln!("{msg}");
+        return None;
+    };
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("export ")?.split_once('='))
+        .find(|(k, _)| *k == "PRISM_TELNYX_URL")
+        .map(|(_, v)| v.trim_matches('"').to_string())
+}
+
+/// A free loopback port (bound and released; good enough for a test's own listener).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
