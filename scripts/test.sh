@@ -5,7 +5,9 @@
 #
 # 1. cargo fmt --check and cargo clippy -D warnings (fail fast on either)
 # 2. starts throwaway Postfix + Dovecot on 127.0.0.1 (scripts/mail-servers.sh up; needs root —
-#    falls back to sudo if available), exports their settings (MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env)
+#    falls back to sudo if available), exports their settings (MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env),
+#    and Prism mocks of the fax gateways' published OpenAPI documents (scripts/prism.sh up;
+#    MEDREC_TEST_PRISM_ENV=$PRISM_ROOT/env)
 # 3. cargo test --locked
 # 4. always stops the mail servers again (EXIT trap), and exits with cargo test's status.
 #
@@ -46,8 +48,9 @@ cargo clippy --all-targets --locked -- -D warnings
 # shellcheck disable=SC2317  # (invoked by the EXIT trap)
 mail_servers_down() {
   local rc=$?
-  section "mail servers: down"
+  section "mail servers and fax mocks: down"
   as_root bash scripts/mail-servers.sh down || echo "(mail servers: down failed)" >&2
+  bash scripts/prism.sh down || echo "(prism: down failed)" >&2
   exit "$rc"
 }
 # installed before `up`, so a half-started rig is cleaned up too
@@ -59,6 +62,12 @@ as_root bash scripts/mail-servers.sh up
 . "$MAIL_ROOT/env"
 export MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env
 cat "$MEDREC_TEST_MAIL_ENV"
+
+section "fax gateway mocks (Prism, from the vendors' OpenAPI documents): up"
+export PRISM_ROOT=${PRISM_ROOT:-/tmp/medrec-prism}
+bash scripts/prism.sh up
+export MEDREC_TEST_PRISM_ENV=$PRISM_ROOT/env
+cat "$MEDREC_TEST_PRISM_ENV"
 
 section "cargo test --locked"
 rc=0
