@@ -152,7 +152,9 @@ async fn telnyx_send_and_lookup_follow_the_spec() {
     // Prism answers with the spec's example Fax
     assert_eq!(sent.gateway_id, "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0");
     assert_eq!(gateway.lookup(&sent.gateway_id).await, Ok(FaxStatus::Queued));
-    seen.assert_clean(2);
+    // ListFaxes with deepObject filters; the spec's example fax has someone else's client_state
+    assert_eq!(gateway.find_sent(&job(), now()).await, Ok(None));
+    seen.assert_clean(3);
 }
 
 #[tokio::test]
@@ -168,7 +170,9 @@ async fn sinch_send_lookup_and_download_follow_the_spec() {
     let stored = InboundMedia::Stored { fax_id: sent.gateway_id.clone() };
     let document = gateway.download(&stored).await.expect("getFaxFilebyId answered");
     assert!(!document.is_empty());
-    seen.assert_clean(3);
+    // getFaxes with the labels object exploded into the query; no fax carries our label
+    assert_eq!(gateway.find_sent(&job(), now()).await, Ok(None));
+    seen.assert_clean(4);
 }
 
 #[tokio::test]
@@ -287,6 +291,9 @@ async fn the_directory_gateway_writes_the_pdf_and_reports_it_delivered() {
     let names: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names.len(), 1, "no temporary file left behind: {names:?}");
     assert_eq!(gateway.lookup(&sent.gateway_id).await, Ok(FaxStatus::Delivered { pages: None }));
+    assert_eq!(gateway.find_sent(&job(), now()).await, Ok(Some(sent.clone())));
+    let other_attempt = FaxJob { idempotency_key: "o7-a2".into(), ..job() };
+    assert_eq!(gateway.find_sent(&other_attempt, now()).await, Ok(None));
     // the same attempt again rewrites the same file
     assert_eq!(gateway.submit(&job()).await.unwrap(), sent);
     for unknown in ["MR-9-x.pdf", "../outbox/MR-1001-o7-a1.pdf", ".MR-1001-o7-a1.pdf.tmp"] {

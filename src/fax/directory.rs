@@ -34,6 +34,12 @@ impl Directory {
         Ok(Submitted { gateway_id: name })
     }
 
+    /// The file an earlier attempt of `job` wrote, if any.
+    pub fn find_sent(&self, job: &FaxJob) -> Option<Submitted> {
+        let name = format!("{}-{}.pdf", job.reference, job.idempotency_key);
+        self.path.join(&name).is_file().then_some(Submitted { gateway_id: name })
+    }
+
     /// Delivered if the file is there.
     pub fn lookup(&self, gateway_id: &str) -> Result<FaxStatus, FaxError> {
         // only names submit could have made: no separators, no dot-files, nothing outside the folder

@@ -1,8 +1,8 @@
 //! Fax gateways: Telnyx, Sinch Fax API v3, and a directory of PDFs as the local stand-in.
 //!
 //! [`FaxGateway`] is a closed enum over the three; the daemon calls [`FaxGateway::submit`],
-//! [`FaxGateway::lookup`] (before any resend after a timeout, and as the polling fallback for
-//! webhooks) and [`FaxGateway::download`] (inbound faxes). Every HTTP call has a timeout and every
+//! [`FaxGateway::lookup`] (the polling fallback for webhooks), [`FaxGateway::find_sent`] (before
+//! any resend after a timeout) and [`FaxGateway::download`] (inbound faxes). Every HTTP call has a timeout and every
 //! failure arrives classified as [`FaxError::Transient`] or [`FaxError::Permanent`]; a fax that
 //! failed on the line is a [`FaxStatus::Failed`] with a [`FailureClass`], and [`next_retry`]
 //! says when to try again. The [`webhook`] module verifies and parses the gateways' callbacks
@@ -24,6 +24,8 @@ pub mod telnyx;
 pub mod webhook;
 
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 pub use directory::Directory;
 pub use http::{FaxError, Hooks};
@@ -139,6 +141,17 @@ impl FaxGateway {
             FaxGateway::Telnyx(t) => t.lookup(gateway_id).await,
             FaxGateway::Sinch(s) => s.lookup(gateway_id).await,
             FaxGateway::Directory(d) => d.lookup(gateway_id),
+        }
+    }
+
+    /// After a `submit` that failed with [`FaxError::Transient`] (a timeout may mean the gateway
+    /// took it), finds the fax that attempt created, so it is followed rather than sent twice.
+    /// `since` is when the attempt started. `Ok(None)`: nothing arrived; send again.
+    pub async fn find_sent(&self, job: &FaxJob, since: DateTime<Utc>) -> Result<Option<Submitted>, FaxError> {
+        match self {
+            FaxGateway::Telnyx(t) => t.find_sent(job, since).await,
+            FaxGateway::Sinch(s) => s.find_sent(job).await,
+            FaxGateway::Directory(d) => Ok(d.find_sent(job)),
         }
     }
 

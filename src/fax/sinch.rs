@@ -53,6 +53,8 @@ pub(crate) struct SinchFax {
     pub error_code: Option<i64>,
     #[serde(default)]
     pub error_message: Option<String>,
+    #[serde(default)]
+    pub labels: std::collections::HashMap<String, String>,
 }
 
 impl SinchFax {
@@ -65,6 +67,13 @@ impl SinchFax {
             self.number_of_pages,
         )
     }
+}
+
+/// `{"faxes": [Fax], ...}` (spec schema `ListFaxesObject`).
+#[derive(Deserialize)]
+struct List {
+    #[serde(default)]
+    faxes: Vec<SinchFax>,
 }
 
 /// The send answer: one Fax, or (newer API versions, several recipients) an array of them.
@@ -143,6 +152,23 @@ impl Sinch {
         let request = self.authorized(self.http.client().get(self.url(&format!("faxes/{gateway_id}"))));
         let response = self.http.send("lookup", request).await?;
         Ok(self.http.json::<SinchFax>("lookup", response).await?.status())
+    }
+
+    /// Finds the fax an attempt created when its send timed out: `GET .../faxes` (operation
+    /// `getFaxes`) for outbound faxes to `job.to`, filtered by our `idempotencyKey` label (sent
+    /// as the spec's exploded `labels` query object, and checked again here).
+    pub async fn find_sent(&self, job: &FaxJob) -> Result<Option<Submitted>, FaxError> {
+        let query = [
+            ("direction", "OUTBOUND"),
+            ("to", job.to.as_str()),
+            ("idempotencyKey", job.idempotency_key.as_str()),
+            ("pageSize", "100"),
+        ];
+        let request = self.authorized(self.http.client().get(self.url("faxes"))).query(&query);
+        let response = self.http.send("find", request).await?;
+        let list = self.http.json::<List>("find", response).await?;
+        let mut ours = list.faxes.into_iter().filter(|f| f.labels.get("idempotencyKey") == Some(&job.idempotency_key));
+        Ok(ours.next().map(|f| Submitted { gateway_id: f.id }))
     }
 
     /// `GET /v3/projects/{projectId}/faxes/{id}/file` (operation `getFaxFilebyId`): the PDF.

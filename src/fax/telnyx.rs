@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::multipart::{Form, Part};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -39,6 +40,12 @@ struct Envelope {
     data: Fax,
 }
 
+/// `{"data": [Fax], "meta": ...}` (spec: List Faxes Response).
+#[derive(Deserialize)]
+struct List {
+    data: Vec<Fax>,
+}
+
 /// The fields of the spec's `Fax` schema we use. `failure_reason` and `page_count` are not in
 /// the schema but are read when the live API sends them (the webhooks carry them).
 #[derive(Deserialize)]
@@ -50,6 +57,10 @@ struct Fax {
     failure_reason: Option<String>,
     #[serde(default)]
     page_count: Option<u32>,
+    #[serde(default)]
+    client_state: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 impl Telnyx {
@@ -113,6 +124,33 @@ impl Telnyx {
         Ok(super::status::telnyx_status(status, fax.failure_reason.as_deref(), fax.page_count))
     }
 
+    /// Finds the fax an attempt created when its send timed out: `GET /faxes` (operation
+    /// `ListFaxes`) filtered to outbound faxes to `job.to` created since `since`, keeping those
+    /// whose `client_state` is ours (or absent). Telnyx has no idempotency key for faxes, so two
+    /// candidates are reported as a permanent error (a person checks the portal) rather than guessed.
+    pub async fn find_sent(&self, job: &FaxJob, since: DateTime<Utc>) -> Result<Option<Submitted>, FaxError> {
+        let since_text = since.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let query = [
+            ("filter[direction][eq]", "outbound"),
+            ("filter[to][eq]", job.to.as_str()),
+            ("filter[created_at][gte]", since_text.as_str()),
+            ("page[size]", "20"),
+        ];
+        let request = self.http.client().get(format!("{}/faxes", self.base_url)).query(&query).bearer_auth(self.key());
+        let response = self.http.send("find", request).await?;
+        let faxes = self.http.json::<List>("find", response).await?.data;
+        let ours = base64::engine::general_purpose::STANDARD.encode(&job.reference);
+        match candidates(faxes, &ours, since).as_slice() {
+            [] => Ok(None),
+            [fax] => Ok(Some(Submitted { gateway_id: fax.id.clone() })),
+            many => Err(FaxError::Permanent(format!(
+                "{} faxes to {} since {since_text} may be this attempt; check the Telnyx portal before resending",
+                many.len(),
+                job.to
+            ))),
+        }
+    }
+
     /// Fetches an inbound fax from its `media_url`: a pre-signed link, so no API key is sent
     /// (it must not leak to the storage host). Links expire after minutes; an expired one
     /// answers 403 (Permanent) and needs `POST /faxes/{id}/actions/refresh`.
@@ -132,6 +170,19 @@ impl Telnyx {
     }
 }
 
+/// The listed faxes that may be ours: our `client_state` (or none echoed), created since `since`
+/// (the server filters too; this guards against a server that ignores the filter).
+fn candidates(faxes: Vec<Fax>, ours: &str, since: DateTime<Utc>) -> Vec<Fax> {
+    faxes
+        .into_iter()
+        .filter(|f| f.client_state.as_deref().is_none_or(|c| c == ours))
+        .filter(|f| {
+            let created = f.created_at.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+            created.is_none_or(|t| t >= since)
+        })
+        .collect()
+}
+
 /// 8-4-4-4-12 hex digits: what the spec's `format: uuid` id accepts.
 fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
@@ -141,6 +192,27 @@ fn is_uuid(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_our_recent_faxes_are_candidates() {
+        let fax = |id: &str, state: Option<&str>, created: &str| super::Fax {
+            id: id.into(),
+            status: None,
+            failure_reason: None,
+            page_count: None,
+            client_state: state.map(str::to_string),
+            created_at: Some(created.into()),
+        };
+        let since = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00Z").unwrap().to_utc();
+        let listed = vec![
+            fax("ours", Some("TVItMTAwMQ=="), "2026-11-23T10:00:05Z"),
+            fax("someone-else", Some("TVItMTAwMg=="), "2026-11-23T10:00:06Z"),
+            fax("older", Some("TVItMTAwMQ=="), "2026-11-23T09:59:59Z"),
+            fax("no-state", None, "2026-11-23T10:01:00+00:00"),
+        ];
+        let ids: Vec<String> = super::candidates(listed, "TVItMTAwMQ==", since).into_iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["ours", "no-state"]);
+    }
+
     #[test]
     fn fax_ids_are_uuids() {
         assert!(super::is_uuid("0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"));
