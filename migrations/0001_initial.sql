@@ -147,6 +147,7 @@ CREATE TABLE outbox (
     next_attempt_at TEXT NOT NULL,
     last_error      TEXT,
     gateway_id      TEXT,                               -- the fax gateway's id for delivery status
+    uncertain_since TEXT,                               -- a fax submit timed out then: it may have arrived
     created_at      TEXT NOT NULL,
     sent_at         TEXT
 );

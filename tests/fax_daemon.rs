@@ -59,7 +59,7 @@ fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
 
 async fn post_signed(port: u16, body: &str, signing_key: &SigningKey) -> u16 {
     medrec::mail::tls::install_crypto_provider();
-    let ts = chrono::Utc::now().timestamp().to_string();
+    let ts = medrec::daemon::clock::now().timestamp().to_string();
     let signature = STANDARD.encode(signing_key.sign(format!("{ts}|{body}").as_bytes()).to_bytes());
     reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/webhooks/telnyx"))
@@ -105,7 +105,7 @@ async fn a_fax_submitted_to_telnyx_is_confirmed_by_a_signed_webhook() {
 
     let delivered = format!(
         r#"{{"data":{{"event_type":"fax.delivered","id":"e1","occurred_at":"{}","record_type":"event","payload":{{"fax_id":"{id}","direction":"outbound","from":"+18595550199","to":"+18595550121","page_count":4,"status":"delivered"}}}},"meta":{{"attempt":1}}}}"#,
-        chrono::Utc::now().to_rfc3339()
+        medrec::daemon::clock::now().to_rfc3339()
     );
     assert_eq!(
         post_signed(port, &delivered, &SigningKey::from_bytes(&[7u8; 32])).await,
@@ -142,7 +142,7 @@ async fn an_inbound_fax_reaches_staff_with_its_pdf() {
     daemon.wait_for_log("webhook server listening", 0, LIMIT);
     let received = format!(
         r#"{{"data":{{"event_type":"fax.received","id":"e2","occurred_at":"{}","record_type":"event","payload":{{"fax_id":"in-1","direction":"inbound","from":"+18595550121","to":"+18595550199","page_count":1,"status":"received","media_url":"http://127.0.0.1:{media_port}/fax.pdf"}}}},"meta":{{"attempt":1}}}}"#,
-        chrono::Utc::now().to_rfc3339()
+        medrec::daemon::clock::now().to_rfc3339()
     );
     assert_eq!(post_signed(port, &received, &key()).await, 200);
     let deadline = Instant::now() + LIMIT;
@@ -161,4 +161,66 @@ async fn an_inbound_fax_reaches_staff_with_its_pdf() {
     assert_eq!(notice.attachments.len(), 1);
     assert_eq!(notice.attachments[0].bytes, pdf);
     assert!(daemon.stop().success());
+}
+
+#[tokio::test]
+async fn regression_a_fax_that_timed_out_but_arrived_is_not_sent_twice() {
+    use medrec::daemon::intake::Intake;
+    use medrec::fax::{FaxGateway, FaxJob};
+    use medrec::store::{Place, Store};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut settings = medrec::config::load(&repo.join("config/medrec.toml")).unwrap();
+    settings.documents = dir.path().join("documents");
+    let fax_dir = dir.path().join("fax");
+    settings.fax = medrec::fax::FaxSettings::Directory { path: fax_dir.clone() };
+    let store = Store::open(&dir.path().join("medrec.db")).await.unwrap();
+    let import =
+        medrec::core::provider::import_csv(&std::fs::read_to_string(repo.join("config/providers.sample.csv")).unwrap())
+            .unwrap();
+    for (_, entry) in &import.entries {
+        store.upsert_provider(entry, medrec::daemon::clock::now()).await.unwrap();
+    }
+    let gateway = FaxGateway::new(&settings.fax).unwrap();
+    let intake = Intake::new(store.clone(), Arc::new(settings), Arc::new(tokio::sync::Notify::new())).unwrap();
+    let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Central Kentucky Orthopedics\nFrom: 01/15/2026\n";
+    let raw = common::message_with_attachment(
+        STAFF,
+        BOT,
+        "NEW",
+        "<new-t@denhamlaw.example>",
+        form,
+        "authorization.pdf",
+        &common::authorization_pdf(),
+    );
+    intake.take(Place { mailbox: "test".into(), uidvalidity: None, uid: None }, &raw).await.unwrap();
+    let now = medrec::daemon::clock::now();
+    let fax = store.due_faxes(now, 10).await.unwrap().pop().expect("a fax is due");
+
+    // Attempt 1 reached the gateway, but our side saw a timeout.
+    let pdf = std::fs::read(&fax.document_path).unwrap();
+    let job = FaxJob {
+        to: fax.to.clone(),
+        pdf,
+        reference: "MR-1001".into(),
+        idempotency_key: format!("o{}-a1", fax.outbox_id),
+    };
+    gateway.submit(&job).await.unwrap();
+    store.begin_attempt(fax.outbox_id, now - chrono::Duration::seconds(1)).await.unwrap();
+    store.fax_uncertain(fax.outbox_id, now - chrono::Duration::seconds(10), "timed out").await.unwrap();
+
+    medrec::daemon::fax::send_due(&intake, &gateway, &tokio_util::sync::CancellationToken::new()).await.unwrap();
+    assert_eq!(std::fs::read_dir(&fax_dir).unwrap().count(), 1, "the fax was sent a second time");
+    assert!(store.due_faxes(medrec::daemon::clock::now(), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .fax_by_gateway_id(
+                &std::fs::read_dir(&fax_dir).unwrap().next().unwrap().unwrap().file_name().to_string_lossy()
+            )
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

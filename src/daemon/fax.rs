@@ -56,12 +56,30 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         intake.store.begin_attempt(fax.outbox_id, now + chrono::Duration::minutes(15)).await?;
         let attempt = fax.attempts + 1;
         let pdf = tokio::fs::read(&fax.document_path).await?;
-        let job = FaxJob {
+        let job_for = |n: i64| FaxJob {
             to: fax.to.clone(),
-            pdf,
+            pdf: pdf.clone(),
             reference: fax.request.map(|r| r.to_string()).unwrap_or_else(|| "medrec".into()),
-            idempotency_key: format!("o{}-a{attempt}", fax.outbox_id),
+            idempotency_key: format!("o{}-a{n}", fax.outbox_id),
         };
+        // The last submit timed out: the gateway may have taken it. Follow that fax instead of
+        // sending a second one.
+        if let Some(since) = fax.uncertain_since {
+            match gateway.find_sent(&job_for(fax.attempts), since).await {
+                Ok(Some(found)) => {
+                    intake.store.fax_accepted(fax.outbox_id, &found.gateway_id, super::clock::now()).await?;
+                    info!(outbox = fax.outbox_id, gateway_id = %found.gateway_id, "fax found at the gateway after a timeout; not sent again");
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    intake.store.fax_uncertain(fax.outbox_id, since, &e.to_string()).await?;
+                    warn!(outbox = fax.outbox_id, error = %e, "cannot ask the gateway about a timed-out fax; not sending again yet");
+                    continue;
+                }
+            }
+        }
+        let job = job_for(attempt);
         match gateway.submit(&job).await {
             Ok(submitted) => {
                 intake.store.fax_accepted(fax.outbox_id, &submitted.gateway_id, super::clock::now()).await?;
@@ -74,7 +92,7 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
             // A timeout may mean the gateway has it: the attempt stays recorded and is retried
             // at the time set above (see the closing note on duplicate sends).
             Err(FaxError::Transient(e)) => {
-                intake.store.mark_retry(fax.outbox_id, &e).await?;
+                intake.store.fax_uncertain(fax.outbox_id, now, &e).await?;
                 warn!(outbox = fax.outbox_id, error = %e, "fax not accepted yet; will retry");
             }
             Err(FaxError::Permanent(e)) => {

@@ -16,6 +16,8 @@ pub struct PendingFax {
     pub to: String,
     pub document_path: String,
     pub attempts: i64,
+    /// Set when the last submit timed out: the gateway may have the fax since then.
+    pub uncertain_since: Option<DateTime<Utc>>,
 }
 
 /// A fax the gateway has, as we last heard of it.
@@ -52,7 +54,7 @@ pub enum FaxChange {
 impl Store {
     pub async fn due_faxes(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<PendingFax>> {
         let rows: Vec<PendingFaxRow> = sqlx::query_as(
-            "SELECT o.id, o.request_id, o.recipients, d.path, o.attempts
+            "SELECT o.id, o.request_id, o.recipients, d.path, o.attempts, o.uncertain_since
              FROM outbox o LEFT JOIN documents d ON d.id = o.document_id
              WHERE o.channel = 'fax' AND o.state = 'pending' AND o.next_attempt_at <= ?1
              ORDER BY o.next_attempt_at, o.id LIMIT ?2",
@@ -63,12 +65,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(outbox_id, request, to, path, attempts)| PendingFax {
+            .map(|(outbox_id, request, to, path, attempts, uncertain_since)| PendingFax {
                 outbox_id,
                 request: request.map(Reference),
                 to,
                 document_path: path.unwrap_or_default(),
                 attempts,
+                uncertain_since,
             })
             .collect())
     }
@@ -77,7 +80,8 @@ impl Store {
     pub async fn fax_accepted(&self, outbox_id: i64, gateway_id: &str, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', gateway_id = ?2, fax_status = 'queued', sent_at = ?3, last_error = NULL
+            "UPDATE outbox SET state = 'sent', gateway_id = ?2, fax_status = 'queued', sent_at = ?3, last_error = NULL,
+                 uncertain_since = NULL
              WHERE id = ?1",
         )
         .bind(outbox_id)
@@ -102,6 +106,17 @@ impl Store {
             .await?;
         }
         tx.commit().await
+    }
+
+    /// A submit that timed out: it is retried, but first the gateway is asked whether it arrived.
+    pub async fn fax_uncertain(&self, outbox_id: i64, since: DateTime<Utc>, error: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET last_error = ?2, uncertain_since = coalesce(uncertain_since, ?3) WHERE id = ?1")
+            .bind(outbox_id)
+            .bind(error)
+            .bind(since)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Faxes the gateway has and that have not yet been delivered or failed.
@@ -227,7 +242,7 @@ impl Store {
     }
 }
 
-type PendingFaxRow = (i64, Option<i64>, String, Option<String>, i64);
+type PendingFaxRow = (i64, Option<i64>, String, Option<String>, i64, Option<DateTime<Utc>>);
 type SentFaxRow = (i64, Option<i64>, String, Option<String>, Option<String>, i64);
 
 fn sent_fax((outbox_id, request, to, gateway_id, status, attempts): SentFaxRow) -> SentFax {
