@@ -200,3 +200,85 @@ async fn new_request_for_a_fax_provider_lands_in_the_fax_outbox_with_a_cover_she
         "{events:?}"
     );
 }
+
+#[test]
+fn importing_the_directory_twice_changes_nothing() {
+    let (_dir, config) = setup();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "import"])
+        .arg(repo.join("config/providers.sample.csv"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 added, 0 updated, 4 unchanged"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let list = Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "list", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(list.contains("4 provider(s)") && list.contains("(859) 555-0121"), "{list}");
+}
+
+#[test]
+fn provider_add_and_find_by_email() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    let add = "PROVIDER ADD\nName: Lakeside Family Clinic\nStreet: 5 Shore Rd\nCity: Richmond\nState: KY\nZip: 40475\nFax: (859) 555-0150\nPreferred method: fax\n";
+    drop_mail(root, "1.add", &common::message(STAFF, BOT, "PROVIDER ADD", "<add@denhamlaw.example>", add, &[]));
+    let bad = "PROVIDER ADD\nName: Nowhere Clinic\nFax: 12\nColour: blue\n";
+    drop_mail(root, "2.bad", &common::message(STAFF, BOT, "PROVIDER ADD", "<bad@denhamlaw.example>", bad, &[]));
+    drop_mail(
+        root,
+        "3.find",
+        &common::message(STAFF, BOT, "PROVIDER FIND lakesde richmond", "<find@denhamlaw.example>", "", &[]),
+    );
+    let out = wait_for_outbox(root, 3);
+    let answer =
+        |id: &str| out.iter().find(|m| m.in_reply_to.as_deref() == Some(id)).unwrap().text.replace("\r\n", "\n");
+    assert!(
+        answer("<add@denhamlaw.example>").contains("Added #5:\n\n#5 Lakeside Family Clinic"),
+        "{}",
+        answer("<add@denhamlaw.example>")
+    );
+    let bad = answer("<bad@denhamlaw.example>");
+    assert!(
+        bad.contains("Fax: `12` is not a US fax number")
+            && bad.contains("`Colour` is not a provider field")
+            && bad.contains("PROVIDER ADD\n    Name:"),
+        "{bad}"
+    );
+    let found = answer("<find@denhamlaw.example>");
+    assert!(found.contains("#5 Lakeside Family Clinic") && found.contains("fax (859) 555-0150"), "{found}");
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn a_duplicate_request_needs_new_confirm() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let daemon = Daemon::start(&config);
+    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+    drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<first@denhamlaw.example>"));
+    wait_for_outbox(root, 2);
+    drop_mail(root, "2.new", &new_request("Bluegrass Regional Hospital", "<again@denhamlaw.example>"));
+    let out = wait_for_outbox(root, 3);
+    let warning =
+        out.iter().find(|m| m.in_reply_to.as_deref() == Some("<again@denhamlaw.example>")).expect("a warning");
+    assert!(warning.text.contains("MR-1001") && warning.text.contains("NEW CONFIRM"), "{}", warning.text);
+    let confirmed = new_request("Bluegrass Regional Hospital", "<confirm@denhamlaw.example>");
+    let confirmed = String::from_utf8(confirmed).unwrap().replacen("\r\n\r\nNEW\r\n", "\r\n\r\nNEW CONFIRM\r\n", 1);
+    assert!(confirmed.contains("NEW CONFIRM"), "the test could not mark the form");
+    drop_mail(root, "3.new", confirmed.as_bytes());
+    let out = wait_for_outbox(root, 5);
+    assert!(out.iter().any(|m| m.subject.contains("[MR-1002]")), "the confirmed duplicate became MR-1002");
+    assert!(daemon.stop().success());
+}
