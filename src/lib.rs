@@ -9,6 +9,7 @@
 //! - [`config`] turns the TOML file into typed, validated settings.
 
 pub mod admin;
+pub mod classify_cli;
 pub mod config;
 pub mod core;
 pub mod daemon;

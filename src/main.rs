@@ -30,6 +30,14 @@ enum Command {
     /// The provider directory.
     #[command(subcommand)]
     Providers(ProvidersCommand),
+    /// Classify stored replies (`.eml` files, `-` for stdin) offline; needs no config file.
+    Classify {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true, value_name = "FILE.eml")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -43,6 +51,9 @@ enum ProvidersCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Classify { json, files } = &cli.command {
+        return medrec::classify_cli::run(*json, files);
+    }
     let path = config::choose_path(cli.config.as_deref());
     let settings = match config::load(&path) {
         Ok(s) => s,
@@ -68,6 +79,7 @@ fn main() -> ExitCode {
             store.close().await;
             Ok(())
         }),
+        Command::Classify { .. } => unreachable!("classify runs before the config is loaded"),
         Command::Run => with_runtime(&settings, cli.log_json, |s| async move { medrec::daemon::run(s).await }),
     }
 }

@@ -77,7 +77,7 @@ pub fn read(mail: &InboundMail, raw: &str) -> Option<Report> {
         DELAY_MARKERS.iter().any(|m| lower.contains(m) || subject.contains(m)) && !lower.contains("action: failed");
     Some(Report {
         delivery: if delayed { Delivery::Delayed } else { Delivery::Failed },
-        recipients: recipients(raw),
+        recipients: recipients(mail, raw),
         diagnostic: field(raw, "diagnostic-code:").or_else(|| field(raw, "status: 5")),
     })
 }
@@ -111,7 +111,9 @@ fn field(raw: &str, name: &str) -> Option<String> {
     })
 }
 
-fn recipients(raw: &str) -> Vec<String> {
+/// The failed addresses: the RFC 3464 fields, else `X-Failed-Recipients`, else what the prose
+/// names (see [`prose_recipients`]).
+fn recipients(mail: &InboundMail, raw: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in raw.lines().map(str::trim) {
         let lower = line.to_ascii_lowercase();
@@ -122,7 +124,112 @@ fn recipients(raw: &str) -> Vec<String> {
             }
         }
     }
+    if out.is_empty() {
+        for (name, value) in &mail.headers {
+            if name.eq_ignore_ascii_case("X-Failed-Recipients") {
+                for a in value.split(',').filter_map(address_in) {
+                    if !out.contains(&a) {
+                        out.push(a);
+                    }
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out = prose_recipients(mail, raw);
+    }
     out
+}
+
+/// Phrases after which (on the same line or the next few) non-standard reports name the
+/// address that failed.
+const RECIPIENT_LEADS: &[&str] = &[
+    "following address",
+    "following recipient",
+    "following list of recipients",
+    "these recipients",
+    "not delivered to",
+    "not be delivered to",
+    "could not be delivered",
+    "unable to deliver message to",
+    "unable to deliver your message to",
+    "wasn't able to deliver",
+    "did not reach",
+    "delivery to the following",
+    "unknown user:",
+    "user unknown:",
+    "target mail address",
+    "recipient address:",
+    "failed recipient",
+    "undeliverable to",
+];
+
+/// The failed recipient named in a report's prose: after a lead phrase; in an SMTP reply line
+/// (`550 5.1.1 <addr>... User unknown`); on a line of its own; or, last, in the returned
+/// message's `To:`. The report's own sender and recipient are never it.
+fn prose_recipients(mail: &InboundMail, raw: &str) -> Vec<String> {
+    let mut own: Vec<String> = mail.from.iter().cloned().collect();
+    for (name, value) in &mail.headers {
+        if name.eq_ignore_ascii_case("To") || name.eq_ignore_ascii_case("Return-Path") {
+            own.extend(value.split(',').filter_map(address_in));
+        }
+    }
+    let ok = |a: &String| !own.contains(a);
+    // The report's own header block is not prose.
+    let body = raw.split_once("\n\n").map_or(raw, |(_, b)| b);
+    let lines: Vec<&str> = body.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let lower = line.to_ascii_lowercase();
+        if let Some(lead) = RECIPIENT_LEADS.iter().find_map(|l| lower.find(l).map(|at| at + l.len())) {
+            let same_line = std::iter::once(&line[lead.min(line.len())..]);
+            let found = same_line
+                .chain(lines.iter().skip(i + 1).take(6).copied())
+                .flat_map(|l| l.split_whitespace().filter_map(address_in).collect::<Vec<_>>())
+                .find(ok);
+            if let Some(a) = found {
+                return vec![a];
+            }
+        }
+    }
+    let smtp_reply = |l: &&&str| {
+        let t = l.trim_start();
+        t.len() > 4 && (t.starts_with('5') || t.starts_with('4')) && t.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+    };
+    let in_reply = lines
+        .iter()
+        .filter(smtp_reply)
+        .flat_map(|l| l.split_whitespace().filter_map(address_in).collect::<Vec<_>>())
+        .find(ok);
+    let alone = || {
+        lines
+            .iter()
+            .take_while(|l| !l.starts_with("Received:"))
+            .filter_map(|l| address_in(l.trim()))
+            .filter(|a| lines.iter().any(|l| l.trim().trim_matches(['<', '>']).eq_ignore_ascii_case(a)))
+            .find(ok)
+    };
+    let returned_to = || {
+        lines
+            .iter()
+            .filter_map(|l| l.strip_prefix("To:").or_else(|| l.strip_prefix("to:")))
+            .flat_map(|v| v.split(',').filter_map(address_in).collect::<Vec<_>>())
+            .find(ok)
+    };
+    in_reply.or_else(alone).or_else(returned_to).into_iter().collect()
+}
+
+/// The email address in `text` (`<a@b.example>`, `"a@b.example":`, `mailto:`…), lowercased.
+fn address_in(text: &str) -> Option<String> {
+    let at = text.find('@')?;
+    let is_addr = |c: char| c.is_ascii_alphanumeric() || "._%+-=".contains(c);
+    let start = text[..at].rfind(|c: char| !is_addr(c)).map_or(0, |i| i + 1);
+    let end = text[at + 1..].find(|c: char| !is_addr(c)).map_or(text.len(), |i| at + 1 + i);
+    let local = &text[start..at];
+    let domain = text[at + 1..end].trim_end_matches('.');
+    if local.is_empty() || !domain.contains('.') || domain.starts_with('.') {
+        return None;
+    }
+    Some(format!("{local}@{domain}").to_ascii_lowercase())
 }
 
 /// Our own messages a report returns: every `<mr-N.…@domain>` in the raw text except the
@@ -190,6 +297,18 @@ mod tests {
             Some("delivery-status"),
         );
         assert_eq!(read(&mail, raw).unwrap().delivery, Delivery::Delayed);
+    }
+
+    #[test]
+    fn prose_reports_name_their_recipient() {
+        let mut mail = report("failure notice", "mailer-daemon@mx.example", "text/plain", None);
+        mail.headers.push(("To".into(), "records@denhamlaw.example".into()));
+        let raw = "To: records@denhamlaw.example\n\nHi. This is the qmail-send program.\nI'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error.\n\n<roi@provider.example>:\n550 5.1.1 <roi@provider.example>... User unknown\n";
+        assert_eq!(read(&mail, raw).unwrap().recipients, vec!["roi@provider.example"]);
+        let raw = "To: records@denhamlaw.example\n\nDelivery has failed to these recipients or groups:\nroi@provider.example<mailto:roi@provider.example>\n";
+        assert_eq!(read(&mail, raw).unwrap().recipients, vec!["roi@provider.example"]);
+        mail.headers.push(("X-Failed-Recipients".into(), "a@b.example, c@d.example".into()));
+        assert_eq!(read(&mail, "550 5.1.1 user unknown").unwrap().recipients, vec!["a@b.example", "c@d.example"]);
     }
 
     #[test]

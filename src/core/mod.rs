@@ -5,6 +5,7 @@ pub mod answers;
 pub mod authentication;
 pub mod automatic;
 pub mod bounce;
+pub mod classify;
 pub mod command;
 pub mod dates;
 pub mod inbound;
