@@ -74,8 +74,8 @@ pub fn classify(mail: &InboundMail, v: &Vocabulary, pdf_text: &dyn Fn(&[u8]) -> 
     }
     features(&ev, v, &mut s);
     let amount = amount(&ev, v);
-    if let Some(found) = amount.as_ref().filter(|f| f.rank >= 4.5 && f.cents > 0) {
-        let w = v.features.amount_labeled;
+    if let Some(found) = amount.as_ref().filter(|f| f.rank >= 3.0 && f.cents > 0) {
+        let w = if found.rank >= 4.5 { v.features.amount_labeled } else { v.features.amount_plain };
         s.kinds[Kind::Invoice.index()] += w;
         s.kind_hits[Kind::Invoice.index()].push(Hit {
             phrase: format!("amount {}", format_cents(found.cents)),

@@ -52,6 +52,7 @@ pub struct Features {
     pub many_pages: usize,
     pub many_pages_records: f64,
     pub amount_labeled: f64,
+    pub amount_plain: f64,
 }
 
 #[derive(Debug, Deserialize)]
