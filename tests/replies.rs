@@ -103,6 +103,36 @@ async fn a_reply_to_our_request_email_is_filed_on_its_request() {
     let events = events(root).await;
     let reply = events.iter().find(|(k, _)| k == "reply_received").expect("logged on the request");
     assert!(reply.1.contains("In-Reply-To"), "{}", reply.1);
+    assert!(reply.1.starts_with("acknowledgment"), "the class is logged: {}", reply.1);
+}
+
+#[tokio::test]
+async fn an_roi_desks_automatic_acknowledgment_is_filed_not_triaged() {
+    let (dir, config) = setup();
+    let root = dir.path();
+    let (daemon, request_id) = with_request(root, &config);
+    let auto = common::message(
+        "noreply@bluegrass-regional.example",
+        BOT,
+        "Request received - MR-1001",
+        "<auto-ack@bluegrass-regional.example>",
+        "This is an automated message. Your request for medical records has been received and logged. \
+         Please allow 10 business days for processing.\n",
+        &["Auto-Submitted: auto-generated", &format!("In-Reply-To: {request_id}")],
+    );
+    drop_mail(root, "1.auto", &auto);
+    // A sentinel after it: once answered, the acknowledgment has been taken.
+    drop_mail(root, "2.help", &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]));
+    let out = wait_for_outbox(root, 3);
+    assert!(!out.iter().any(|m| m.subject.starts_with("Triage")), "an automatic acknowledgment went to triage");
+    assert!(
+        !out.iter().any(|m| m.header("To").is_some_and(|t| t.contains("bluegrass")) && m.subject.starts_with("Re:")),
+        "answered a machine"
+    );
+    assert!(daemon.stop().success());
+    let events = events(root).await;
+    let filed = events.iter().find(|(k, _)| k == "reply_received").expect("filed on MR-1001");
+    assert!(filed.1.starts_with("acknowledgment"), "{}", filed.1);
 }
 
 #[tokio::test]

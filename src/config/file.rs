@@ -22,7 +22,19 @@ pub struct ConfigFile {
     #[serde(default)]
     pub http: HttpFile,
     #[serde(default)]
+    pub replies: RepliesFile,
+    #[serde(default)]
     pub daemon: DaemonFile,
+}
+
+/// Provider replies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepliesFile {
+    /// A reply classified with less confidence than this (0..1, default 0.5) goes to staff for
+    /// triage even when it matches a request.
+    #[serde(default)]
+    pub triage_below_confidence: Option<f64>,
 }
 
 /// The small HTTP server for the fax gateways' webhooks.

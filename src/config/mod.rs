@@ -38,6 +38,8 @@ pub struct Settings {
     /// Where the webhook server listens; `None`: no server, fax status by polling only.
     pub http_listen: Option<std::net::SocketAddr>,
     pub fax_poll: Duration,
+    /// Replies classified with less confidence go to staff for triage.
+    pub triage_below_confidence: f64,
     /// Invoices above this many cents need prior approval.
     pub approval_required_above_cents: i64,
     pub templates_dir: Option<PathBuf>,
@@ -440,6 +442,10 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
             30_000
         }),
     };
+    let triage_below_confidence = raw.replies.triage_below_confidence.unwrap_or(0.5);
+    if !(0.0..=1.0).contains(&triage_below_confidence) {
+        c.problem(format!("replies.triage_below_confidence = {triage_below_confidence} is not between 0 and 1"));
+    }
     Settings {
         approval_required_above_cents,
         templates_dir: raw.letters.templates_dir.map(|d| c.path(&d)),
@@ -454,6 +460,7 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
         fax,
         http_listen,
         fax_poll: secs(raw.http.fax_poll_secs, 300),
+        triage_below_confidence,
         shutdown_deadline: secs(raw.daemon.shutdown_deadline_secs, 20),
         log_format,
     }

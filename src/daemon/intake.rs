@@ -99,7 +99,7 @@ impl Intake {
         };
         let plan = match inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX)) {
             Decision::Answer(out) => Plan::Answer(out),
-            Decision::Store(StoreReason::FromProvider) => super::replies::plan(self, &mail, raw).await?,
+            Decision::Store(StoreReason::FromProvider) => super::replies::plan(self, &mail, raw, true).await?,
             Decision::Store(reason) => Plan::Store(reason),
             Decision::Act(cmd) => {
                 let from = mail.from.clone().unwrap_or_default();
@@ -109,6 +109,17 @@ impl Intake {
         let bounced = match &plan {
             Plan::Store(StoreReason::Automatic(_)) => self.bounce_notices(&mail, raw, now).await?,
             _ => Vec::new(),
+        };
+        // Automatic mail that is not a returned submission (an out-of-office, an ROI desk's
+        // automatic acknowledgment) is filed on its request when it clearly belongs to one.
+        let plan = match plan {
+            Plan::Store(StoreReason::Automatic(why)) if bounced.is_empty() && mail.from.is_some() => {
+                match super::replies::plan(self, &mail, raw, false).await? {
+                    filed @ Plan::Reply { .. } => filed,
+                    _ => Plan::Store(StoreReason::Automatic(why)),
+                }
+            }
+            other => other,
         };
         let outcome = self.store_with(&mail, place, raw, plan, bounced, now).await?;
         if let Ingested::New { request: Some(reference), .. } = outcome {

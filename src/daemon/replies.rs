@@ -3,6 +3,7 @@
 //! notice, which files the message after all.
 
 use super::intake::{Intake, Plan};
+use crate::core::classify;
 use crate::core::inbound::{Attachment, AutoSubmitted, InboundMail, OutgoingMail, answer_to};
 use crate::core::matching::{self, Match, Reply};
 use crate::core::message_id;
@@ -12,8 +13,15 @@ use crate::core::reference::Reference;
 /// Attachment text read for matching, at most this many bytes per message.
 const ATTACHMENT_TEXT_LIMIT: usize = 200_000;
 
-/// Files a provider's reply on its request, or plans a triage notice to staff.
-pub(super) async fn plan(intake: &Intake, mail: &InboundMail, raw: &[u8]) -> anyhow::Result<Plan> {
+/// Files a provider's reply on its request, or plans a triage notice to staff. Automatic mail
+/// (`triage_unmatched == false`) is filed when it matches and otherwise only stored: staff are
+/// not asked to triage out-of-office notices.
+pub(super) async fn plan(
+    intake: &Intake,
+    mail: &InboundMail,
+    raw: &[u8],
+    triage_unmatched: bool,
+) -> anyhow::Result<Plan> {
     let domain = &intake.settings.firm.mail_domain;
     let threaded: Vec<Reference> =
         mail.in_reply_to.iter().chain(&mail.references).filter_map(|id| message_id::reference_of(id, domain)).collect();
@@ -27,29 +35,65 @@ pub(super) async fn plan(intake: &Intake, mail: &InboundMail, raw: &[u8]) -> any
         attachment_text: &attachment_text,
     };
     let open = intake.store.open_for_matching().await?;
-    let kind = "unclassified";
+    let class = classify::classify(mail);
+    let kind = class.kind.as_str();
+    let sure = class.confidence >= intake.settings.triage_below_confidence;
     match matching::match_reply(&reply, &open) {
-        Match::Request { reference, how } => {
-            let detail = format!("{kind} reply, matched by {how}");
+        Match::Request { reference, how } if sure || !triage_unmatched => {
+            let detail = format!(
+                "{} (confidence {:.2}), matched by {how}: {}",
+                describe(&class),
+                class.confidence,
+                class.reasons.join("; ")
+            );
             Ok(Plan::Reply { reference, kind, detail })
         }
+        Match::Request { reference, how } => {
+            let candidates = vec![(reference, format!("matched by {how}, but it is unclear what the message is"))];
+            let to = owners(intake, &candidates).await?;
+            Ok(Plan::Triage(triage_notice(
+                mail,
+                raw,
+                to,
+                &candidates,
+                &format!("{} with low confidence {:.2}", describe(&class), class.confidence),
+            )))
+        }
+        Match::Unmatched { .. } if !triage_unmatched => {
+            Ok(Plan::Store(crate::core::inbound::StoreReason::FromProvider))
+        }
         Match::Unmatched { candidates } => {
-            let mut to: Vec<String> = Vec::new();
-            for (reference, _) in &candidates {
-                if let Some(owner) = intake.store.request_owner(*reference).await?
-                    && !to.contains(&owner)
-                {
-                    to.push(owner);
-                }
-            }
-            if to.is_empty() {
-                to = intake.settings.staff.iter().map(|s| s.address.clone()).collect();
-            }
+            let to = owners(intake, &candidates).await?;
             if to.is_empty() {
                 return Ok(Plan::Store(crate::core::inbound::StoreReason::FromProvider));
             }
-            Ok(Plan::Triage(triage_notice(mail, raw, to, &candidates, kind)))
+            Ok(Plan::Triage(triage_notice(mail, raw, to, &candidates, &describe(&class))))
         }
+    }
+}
+
+/// The owners of the candidate requests, else every staff member.
+async fn owners(intake: &Intake, candidates: &[(Reference, String)]) -> anyhow::Result<Vec<String>> {
+    let mut to: Vec<String> = Vec::new();
+    for (reference, _) in candidates {
+        if let Some(owner) = intake.store.request_owner(*reference).await?
+            && !to.contains(&owner)
+        {
+            to.push(owner);
+        }
+    }
+    if to.is_empty() {
+        to = intake.settings.staff.iter().map(|s| s.address.clone()).collect();
+    }
+    Ok(to)
+}
+
+/// `invoice of $45.00`, `deficiency (signature)`, `records`: the class in words.
+fn describe(c: &classify::Classification) -> String {
+    match (c.deficiency, c.amount_cents) {
+        (Some(d), _) => format!("{} ({})", c.kind.as_str(), d.as_str()),
+        (None, Some(cents)) => format!("{} of {}", c.kind.as_str(), crate::core::money::format_cents(cents)),
+        _ => c.kind.as_str().to_string(),
     }
 }
 

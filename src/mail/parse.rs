@@ -28,7 +28,14 @@ pub fn parse(raw: &[u8]) -> InboundMail {
             (full.to_ascii_lowercase(), ct.attribute("report-type").map(|r| r.to_ascii_lowercase()))
         })
         .unwrap_or_else(|| ("text/plain".into(), None));
-    let text = msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+    // HTML-only mail: mail-parser breaks lines only at <br> and </p>; turn block elements
+    // into lines and <blockquote> into `>` quoting so the new text can be told from quotes.
+    let html_only = msg.html_body_count() > 0 && msg.text_bodies().all(|p| p.is_text_html());
+    let text = if html_only {
+        msg.body_html(0).map(|h| crate::core::classify::html_to_text(&h)).unwrap_or_default()
+    } else {
+        msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    };
     InboundMail {
         parsed: true,
         message_id: msg.message_id().map(|id| format!("<{}>", id.trim())),
@@ -90,6 +97,19 @@ References: <o@x.example>\r\n <p@x.example>\r\nAuto-Submitted: no\r\n\r\nHELP\r\
         assert_eq!(m.header("auto-submitted"), Some("no"));
         assert_eq!(m.text.trim(), "HELP");
         assert_eq!(m.content_type, "text/plain");
+    }
+
+    #[test]
+    fn html_only_mail_keeps_its_lines_and_quotes() {
+        let raw = b"From: roi@p.example\r\nSubject: Re: request\r\nContent-Type: text/html\r\n\r\n\
+<div>Your reference</div><div>MR-1290</div><blockquote>Our old letter text</blockquote>";
+        let m = parse(raw);
+        assert!(
+            m.text.contains("Your reference\nMR-1290") || m.text.contains("Your reference\n\nMR-1290"),
+            "{:?}",
+            m.text
+        );
+        assert!(m.text.contains("> Our old letter text"), "{:?}", m.text);
     }
 
     #[test]
