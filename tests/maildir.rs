@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use common::Daemon;
 
@@ -12,58 +12,20 @@ const STAFF: &str = "paralegal@denhamlaw.example";
 const BOT: &str = "records@denhamlaw.example";
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// A fresh copy of the shipped embedded default in a temp dir, as in a clean clone.
-fn embedded_default() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("config")).unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/medrec.toml");
-    let config = dir.path().join("config/medrec.toml");
-    std::fs::copy(shipped, &config).unwrap();
-    (dir, config)
-}
-
-/// Delivers like an MDA: write under `tmp/`, then rename into `new/`.
-fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
-    let inbox = root.join("var/mail/inbox");
-    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
-    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
-}
-
-fn outbox(root: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("var/mail/outbox"))
-        .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-/// Waits until the outbox holds `n` answers; the daemon writes each atomically.
-fn wait_for_answers(root: &Path, n: usize) -> Vec<PathBuf> {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let files = outbox(root);
-        if files.len() >= n {
-            return files;
-        }
-        assert!(Instant::now() < deadline, "{n} answer(s) expected within {LIMIT:?}, found {}", files.len());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn help(id: &str, extra: &[&str]) -> Vec<u8> {
     common::message(&format!("Demo Paralegal <{STAFF}>"), BOT, "HELP", id, "HELP\n", extra)
 }
 
 #[test]
 fn dropped_help_is_answered_once_into_the_outbox() {
-    let (dir, config) = embedded_default();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(false);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
     assert!(root.join("var/mail/inbox/new").is_dir() && root.join("var/mail/inbox/tmp").is_dir());
 
-    drop_mail(root, "1000.a.host", &help("<help-1@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 1);
+    common::drop_mail(root, "1000.a.host", &help("<help-1@denhamlaw.example>", &[]));
+    let files = e.outbox_files(1);
     let answer = medrec::mail::parse::parse(&std::fs::read(&files[0]).unwrap());
     assert_eq!(answer.from.as_deref(), Some(BOT));
     assert_eq!(answer.subject, "Re: HELP");
@@ -77,12 +39,12 @@ fn dropped_help_is_answered_once_into_the_outbox() {
     // Not answered: a provider (its mail goes to staff for triage instead), an auto-reply from a
     // staff address, and the same HELP again.
     let provider = common::message("roi@provider.example", BOT, "HELP", "<p-1@provider.example>", "HELP\n", &[]);
-    drop_mail(root, "1001.b.host", &provider);
-    drop_mail(root, "1002.c.host", &help("<auto-1@denhamlaw.example>", &["Auto-Submitted: auto-replied"]));
-    drop_mail(root, "1003.d.host", &help("<help-1@denhamlaw.example>", &[]));
+    common::drop_mail(root, "1001.b.host", &provider);
+    common::drop_mail(root, "1002.c.host", &help("<auto-1@denhamlaw.example>", &["Auto-Submitted: auto-replied"]));
+    common::drop_mail(root, "1003.d.host", &help("<help-1@denhamlaw.example>", &[]));
     // Maildir order is name order: the answer to this sentinel proves the three before it were taken.
-    drop_mail(root, "1004.e.host", &help("<help-2@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 3);
+    common::drop_mail(root, "1004.e.host", &help("<help-2@denhamlaw.example>", &[]));
+    let files = e.outbox_files(3);
     assert_eq!(files.len(), 3, "the triage notice and the sentinel's answer");
     let out: Vec<_> = files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect();
     assert!(out.iter().all(|m| m.header("To").is_some_and(|t| t.contains(STAFF))), "nothing to the provider");
@@ -93,9 +55,9 @@ fn dropped_help_is_answered_once_into_the_outbox() {
     assert!(status.success(), "SIGTERM exits 0, got {status}");
 
     // A restarted daemon answers nothing again, but does answer new mail.
-    let daemon = Daemon::start(&config);
-    drop_mail(root, "1005.f.host", &help("<help-3@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 4);
+    let daemon = Daemon::start(config);
+    common::drop_mail(root, "1005.f.host", &help("<help-3@denhamlaw.example>", &[]));
+    let files = e.outbox_files(4);
     assert_eq!(files.len(), 4);
     assert!(daemon.stop().success());
     let lines = std::fs::read_dir(root.join("var/mail/inbox/cur")).unwrap().count();
@@ -105,12 +67,12 @@ fn dropped_help_is_answered_once_into_the_outbox() {
 #[test]
 fn files_holding_patient_data_are_private() {
     use std::os::unix::fs::PermissionsExt;
-    let (dir, config) = embedded_default();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(false);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
-    drop_mail(root, "1.x", &help("<perm@denhamlaw.example>", &[]));
-    let files = wait_for_answers(root, 1);
+    common::drop_mail(root, "1.x", &help("<perm@denhamlaw.example>", &[]));
+    let files = e.outbox_files(1);
     assert!(daemon.stop().success());
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&root.join("var/medrec.db")), 0o600);
@@ -120,21 +82,21 @@ fn files_holding_patient_data_are_private() {
 
 #[test]
 fn a_sender_is_not_answered_more_often_than_the_hourly_limit() {
-    let (dir, config) = embedded_default();
-    let root = dir.path();
-    let text = std::fs::read_to_string(&config).unwrap();
+    let e = common::Embedded::new(false);
+    let (root, config) = (e.root(), &e.config);
+    let text = std::fs::read_to_string(config).unwrap();
     std::fs::write(
-        &config,
+        config,
         text.replace("name = \"Denham Records Bot\"", "name = \"Denham Records Bot\"\nmax_answers_per_hour = 2"),
     )
     .unwrap();
-    let daemon = Daemon::start(&config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
     for i in 1..=3 {
-        drop_mail(root, &format!("{i}.x"), &help(&format!("<loop-{i}@denhamlaw.example>"), &[]));
+        common::drop_mail(root, &format!("{i}.x"), &help(&format!("<loop-{i}@denhamlaw.example>"), &[]));
     }
     daemon.wait_for_log("stored:rate_limited", 0, LIMIT);
-    wait_for_answers(root, 2);
+    e.outbox_files(2);
     assert!(daemon.stop().success());
-    assert_eq!(outbox(root).len(), 2, "the third HELP within the hour is stored, not answered");
+    assert_eq!(e.outbox_files(0).len(), 2, "the third HELP within the hour is stored, not answered");
 }

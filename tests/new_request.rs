@@ -6,55 +6,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Daemon;
-use medrec::core::inbound::InboundMail;
 
 const STAFF: &str = "paralegal@denhamlaw.example";
 const BOT: &str = "records@denhamlaw.example";
 const LIMIT: Duration = Duration::from_secs(60);
-
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("config")).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = dir.path().join("config/medrec.toml");
-    std::fs::copy(repo.join("config/medrec.toml"), &config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(repo.join("config/providers.sample.csv"))
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 added"), "{}", String::from_utf8_lossy(&out.stdout));
-    (dir, config)
-}
-
-fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
-    let inbox = root.join("var/mail/inbox");
-    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
-    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
-}
-
-/// The outbox's messages once there are `n`, parsed.
-fn wait_for_outbox(root: &Path, n: usize) -> Vec<InboundMail> {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("var/mail/outbox"))
-            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
-            .unwrap_or_default();
-        if files.len() >= n {
-            files.sort();
-            return files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect();
-        }
-        assert!(Instant::now() < deadline, "{n} outgoing message(s) expected, found {}", files.len());
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
 
 fn new_request(provider: &str, id: &str) -> Vec<u8> {
     let form = format!(
@@ -67,12 +25,12 @@ fn new_request(provider: &str, id: &str) -> Vec<u8> {
 
 #[test]
 fn new_request_for_an_email_provider_reaches_provider_and_paralegal() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
-    drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<new-1@denhamlaw.example>"));
-    let out = wait_for_outbox(root, 2);
+    common::drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<new-1@denhamlaw.example>"));
+    let out = e.outbox(2);
     let to_provider = out
         .iter()
         .find(|m| m.header("To").is_some_and(|t| t.contains("roi@bluegrass-regional.example")))
@@ -125,12 +83,12 @@ fn new_request_for_an_email_provider_reaches_provider_and_paralegal() {
 
 #[test]
 fn an_ohio_letter_cites_no_kentucky_statute() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
-    drop_mail(root, "1.new", &new_request("Buckeye Imaging Center", "<new-oh@denhamlaw.example>"));
-    let out = wait_for_outbox(root, 2);
+    common::drop_mail(root, "1.new", &new_request("Buckeye Imaging Center", "<new-oh@denhamlaw.example>"));
+    let out = e.outbox(2);
     let to_provider =
         out.iter().find(|m| m.header("To").is_some_and(|t| t.contains("buckeye-imaging"))).expect("provider email");
     let text = common::pdf_text(&to_provider.attachments[0].bytes);
@@ -141,18 +99,22 @@ fn an_ohio_letter_cites_no_kentucky_statute() {
 
 #[test]
 fn a_new_with_three_problems_gets_one_answer_and_nothing_is_sent() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
     // Bad SSN, a two-digit-year DOB, an unknown provider, and no attachment.
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/85\nSSN: 123-45\nAddress: 12 Example Lane, Lexington KY 40507\nProvider: Mayo Clinc\nFrom: 01/15/2026\n";
-    drop_mail(root, "1.new", &common::message(STAFF, BOT, "NEW", "<new-bad@denhamlaw.example>", form, &[]));
+    common::drop_mail(root, "1.new", &common::message(STAFF, BOT, "NEW", "<new-bad@denhamlaw.example>", form, &[]));
     // A sentinel after it: once answered, the NEW before it has been taken.
-    drop_mail(root, "2.help", &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]));
-    let out = wait_for_outbox(root, 2);
+    common::drop_mail(
+        root,
+        "2.help",
+        &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]),
+    );
+    let out = e.outbox(2);
     assert!(daemon.stop().success());
-    let out_after = wait_for_outbox(root, 2);
+    let out_after = e.outbox(2);
     assert_eq!(out_after.len(), 2, "only the two answers; nothing to any provider");
     let answer =
         out.iter().find(|m| m.in_reply_to.as_deref() == Some("<new-bad@denhamlaw.example>")).expect("one answer");
@@ -171,13 +133,13 @@ fn a_new_with_three_problems_gets_one_answer_and_nothing_is_sent() {
 
 #[tokio::test]
 async fn new_request_for_a_fax_provider_lands_in_the_fax_outbox_with_a_cover_sheet() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
-    drop_mail(root, "1.new", &new_request("Central Kentucky Orthopedics", "<new-fax@denhamlaw.example>"));
+    common::drop_mail(root, "1.new", &new_request("Central Kentucky Orthopedics", "<new-fax@denhamlaw.example>"));
     daemon.wait_for_log("fax status", 0, LIMIT);
-    let out = wait_for_outbox(root, 1);
+    let out = e.outbox(1);
     assert_eq!(out.len(), 1, "only the confirmation goes by email");
     assert!(out[0].text.contains("fax to (859) 555-0121"), "{}", out[0].text);
     let faxes: Vec<PathBuf> =
@@ -203,45 +165,32 @@ async fn new_request_for_a_fax_provider_lands_in_the_fax_outbox_with_a_cover_she
 
 #[test]
 fn importing_the_directory_twice_changes_nothing() {
-    let (_dir, config) = setup();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(repo.join("config/providers.sample.csv"))
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("0 added, 0 updated, 4 unchanged"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let list = Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "list", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let e = common::Embedded::new(true);
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/providers.sample.csv");
+    let out = e.medrec(&["providers", "import", &sample.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("0 added, 0 updated, 4 unchanged"), "{stdout}");
+    let list = e.medrec(&["providers", "list"]);
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(list.contains("4 provider(s)") && list.contains("(859) 555-0121"), "{list}");
 }
 
 #[test]
 fn provider_add_and_find_by_email() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
     let add = "PROVIDER ADD\nName: Lakeside Family Clinic\nStreet: 5 Shore Rd\nCity: Richmond\nState: KY\nZip: 40475\nFax: (859) 555-0150\nPreferred method: fax\n";
-    drop_mail(root, "1.add", &common::message(STAFF, BOT, "PROVIDER ADD", "<add@denhamlaw.example>", add, &[]));
+    common::drop_mail(root, "1.add", &common::message(STAFF, BOT, "PROVIDER ADD", "<add@denhamlaw.example>", add, &[]));
     let bad = "PROVIDER ADD\nName: Nowhere Clinic\nFax: 12\nColour: blue\n";
-    drop_mail(root, "2.bad", &common::message(STAFF, BOT, "PROVIDER ADD", "<bad@denhamlaw.example>", bad, &[]));
-    drop_mail(
+    common::drop_mail(root, "2.bad", &common::message(STAFF, BOT, "PROVIDER ADD", "<bad@denhamlaw.example>", bad, &[]));
+    common::drop_mail(
         root,
         "3.find",
         &common::message(STAFF, BOT, "PROVIDER FIND lakesde richmond", "<find@denhamlaw.example>", "", &[]),
     );
-    let out = wait_for_outbox(root, 3);
+    let out = e.outbox(3);
     let answer =
         |id: &str| out.iter().find(|m| m.in_reply_to.as_deref() == Some(id)).unwrap().text.replace("\r\n", "\n");
     assert!(
@@ -263,22 +212,22 @@ fn provider_add_and_find_by_email() {
 
 #[test]
 fn a_duplicate_request_needs_new_confirm() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let daemon = Daemon::start(&config);
+    let e = common::Embedded::new(true);
+    let (root, config) = (e.root(), &e.config);
+    let daemon = Daemon::start(config);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
-    drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<first@denhamlaw.example>"));
-    wait_for_outbox(root, 2);
-    drop_mail(root, "2.new", &new_request("Bluegrass Regional Hospital", "<again@denhamlaw.example>"));
-    let out = wait_for_outbox(root, 3);
+    common::drop_mail(root, "1.new", &new_request("Bluegrass Regional Hospital", "<first@denhamlaw.example>"));
+    e.outbox(2);
+    common::drop_mail(root, "2.new", &new_request("Bluegrass Regional Hospital", "<again@denhamlaw.example>"));
+    let out = e.outbox(3);
     let warning =
         out.iter().find(|m| m.in_reply_to.as_deref() == Some("<again@denhamlaw.example>")).expect("a warning");
     assert!(warning.text.contains("MR-1001") && warning.text.contains("NEW CONFIRM"), "{}", warning.text);
     let confirmed = new_request("Bluegrass Regional Hospital", "<confirm@denhamlaw.example>");
     let confirmed = String::from_utf8(confirmed).unwrap().replacen("\r\n\r\nNEW\r\n", "\r\n\r\nNEW CONFIRM\r\n", 1);
     assert!(confirmed.contains("NEW CONFIRM"), "the test could not mark the form");
-    drop_mail(root, "3.new", confirmed.as_bytes());
-    let out = wait_for_outbox(root, 5);
+    common::drop_mail(root, "3.new", confirmed.as_bytes());
+    let out = e.outbox(5);
     assert!(out.iter().any(|m| m.subject.contains("[MR-1002]")), "the confirmed duplicate became MR-1002");
     assert!(daemon.stop().success());
 }

@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use common::Daemon;
-use medrec::core::inbound::InboundMail;
 use medrec::core::reference::Reference;
 
 const STAFF: &str = "paralegal@denhamlaw.example";
@@ -17,49 +15,10 @@ const BOT: &str = "records@denhamlaw.example";
 const PROVIDER: &str = "roi@bluegrass-regional.example";
 const LIMIT: Duration = Duration::from_secs(60);
 
-fn setup() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("config")).unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = dir.path().join("config/medrec.toml");
-    std::fs::copy(repo.join("config/medrec.toml"), &config).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(repo.join("config/providers.sample.csv"))
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    (dir, config)
-}
-
-fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
-    let inbox = root.join("var/mail/inbox");
-    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
-    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
-}
-
-fn wait_for_outbox(root: &Path, n: usize) -> Vec<InboundMail> {
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("var/mail/outbox"))
-            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
-            .unwrap_or_default();
-        if files.len() >= n {
-            files.sort();
-            return files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect();
-        }
-        assert!(Instant::now() < deadline, "{n} outgoing message(s) expected, found {}", files.len());
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
 /// Starts the daemon and creates MR-1001 at the email-preferred Bluegrass Regional Hospital;
 /// returns the daemon and the Message-ID of the request email.
-fn with_request(root: &Path, config: &Path) -> (Daemon, String) {
-    let daemon = Daemon::start(config);
-    daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
+fn with_request(e: &common::Embedded) -> (Daemon, String) {
+    let daemon = e.start();
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Bluegrass Regional Hospital\nFrom: 01/15/2026\n";
     let raw = common::message_with_attachment(
         STAFF,
@@ -70,8 +29,8 @@ fn with_request(root: &Path, config: &Path) -> (Daemon, String) {
         "authorization.pdf",
         &common::authorization_pdf(),
     );
-    drop_mail(root, "0.new", &raw);
-    let out = wait_for_outbox(root, 2);
+    e.drop_mail("0.new", &raw);
+    let out = e.outbox(2);
     let request = out.iter().find(|m| m.header("To").is_some_and(|t| t.contains(PROVIDER))).expect("request email");
     (daemon, request.message_id.clone().unwrap())
 }
@@ -85,9 +44,9 @@ async fn events(root: &Path) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn a_reply_to_our_request_email_is_filed_on_its_request() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let (daemon, request_id) = with_request(root, &config);
+    let e = common::Embedded::new(true);
+    let root = e.root();
+    let (daemon, request_id) = with_request(&e);
     let reply = common::message(
         PROVIDER,
         BOT,
@@ -96,7 +55,7 @@ async fn a_reply_to_our_request_email_is_filed_on_its_request() {
         "We received your request and are processing it.\n",
         &[&format!("In-Reply-To: {request_id}")],
     );
-    drop_mail(root, "1.reply", &reply);
+    common::drop_mail(root, "1.reply", &reply);
     let at = daemon.wait_for_log("status=filed", 0, LIMIT);
     assert!(daemon.log_lines()[at].contains("request=\"MR-1001\"") || daemon.log_lines()[at].contains("MR-1001"));
     assert!(daemon.stop().success());
@@ -108,9 +67,9 @@ async fn a_reply_to_our_request_email_is_filed_on_its_request() {
 
 #[tokio::test]
 async fn an_roi_desks_automatic_acknowledgment_is_filed_not_triaged() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let (daemon, request_id) = with_request(root, &config);
+    let e = common::Embedded::new(true);
+    let root = e.root();
+    let (daemon, request_id) = with_request(&e);
     let auto = common::message(
         "noreply@bluegrass-regional.example",
         BOT,
@@ -120,10 +79,14 @@ async fn an_roi_desks_automatic_acknowledgment_is_filed_not_triaged() {
          Please allow 10 business days for processing.\n",
         &["Auto-Submitted: auto-generated", &format!("In-Reply-To: {request_id}")],
     );
-    drop_mail(root, "1.auto", &auto);
+    common::drop_mail(root, "1.auto", &auto);
     // A sentinel after it: once answered, the acknowledgment has been taken.
-    drop_mail(root, "2.help", &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]));
-    let out = wait_for_outbox(root, 3);
+    common::drop_mail(
+        root,
+        "2.help",
+        &common::message(STAFF, BOT, "HELP", "<sentinel@denhamlaw.example>", "HELP\n", &[]),
+    );
+    let out = e.outbox(3);
     assert!(!out.iter().any(|m| m.subject.starts_with("Triage")), "an automatic acknowledgment went to triage");
     assert!(
         !out.iter().any(|m| m.header("To").is_some_and(|t| t.contains("bluegrass")) && m.subject.starts_with("Re:")),
@@ -137,9 +100,9 @@ async fn an_roi_desks_automatic_acknowledgment_is_filed_not_triaged() {
 
 #[tokio::test]
 async fn an_unclaimed_reply_goes_to_triage_and_file_files_it() {
-    let (dir, config) = setup();
-    let root = dir.path();
-    let (daemon, _) = with_request(root, &config);
+    let e = common::Embedded::new(true);
+    let root = e.root();
+    let (daemon, _) = with_request(&e);
     let stray = common::message(
         "someone@unrelated.example",
         BOT,
@@ -148,8 +111,8 @@ async fn an_unclaimed_reply_goes_to_triage_and_file_files_it() {
         "Please see attached.\n",
         &[],
     );
-    drop_mail(root, "1.stray", &stray);
-    let out = wait_for_outbox(root, 3);
+    common::drop_mail(root, "1.stray", &stray);
+    let out = e.outbox(3);
     let triage = out.iter().find(|m| m.subject.starts_with("Triage")).expect("triage notice");
     assert!(triage.header("To").unwrap().contains(STAFF));
     assert_eq!(triage.attachments.len(), 1, "the original is attached");
@@ -164,8 +127,8 @@ async fn an_unclaimed_reply_goes_to_triage_and_file_files_it() {
         "FILE MR-1001\n\n> quoted triage text\n",
         &[&format!("In-Reply-To: {}", triage.message_id.clone().unwrap())],
     );
-    drop_mail(root, "2.file", &file);
-    let out = wait_for_outbox(root, 4);
+    common::drop_mail(root, "2.file", &file);
+    let out = e.outbox(4);
     let answer =
         out.iter().find(|m| m.in_reply_to.as_deref() == Some("<file-1@denhamlaw.example>")).expect("answer to FILE");
     assert!(answer.text.contains("Filed on MR-1001"), "{}", answer.text);

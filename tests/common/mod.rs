@@ -485,3 +485,84 @@ pub fn prism_telnyx_url() -> Option<String> {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+/// The shipped embedded default in a temp dir, as in a clean clone (`config/medrec.toml`, with
+/// `var/` beside it), optionally with the sample provider directory imported.
+pub struct Embedded {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Embedded {
+    pub fn new(with_providers: bool) -> Embedded {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = dir.path().join("config/medrec.toml");
+        std::fs::copy(repo.join("config/medrec.toml"), &config).unwrap();
+        let embedded = Embedded { dir, config };
+        if with_providers {
+            let out = embedded.medrec(&[
+                "providers",
+                "import",
+                &repo.join("config/providers.sample.csv").display().to_string(),
+            ]);
+            assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        embedded
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `medrec ARGS --config <this config>`.
+    pub fn medrec(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_medrec")).args(args).arg("--config").arg(&self.config).output().unwrap()
+    }
+
+    /// Starts the daemon and waits until it watches the inbox.
+    pub fn start(&self) -> Daemon {
+        let daemon = Daemon::start(&self.config);
+        daemon.wait_for_log("watching the local Maildir inbox", 0, Duration::from_secs(30));
+        daemon
+    }
+
+    /// Delivers like an MDA: written under `tmp/`, then renamed into `new/`.
+    pub fn drop_mail(&self, name: &str, raw: &[u8]) {
+        drop_mail(self.root(), name, raw);
+    }
+
+    /// The `.eml` files in the outbox once there are at least `n`, in order.
+    pub fn outbox_files(&self, n: usize) -> Vec<PathBuf> {
+        let limit = Duration::from_secs(60);
+        let deadline = Instant::now() + limit;
+        loop {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(self.root().join("var/mail/outbox"))
+                .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+                .unwrap_or_default();
+            if files.len() >= n {
+                files.sort();
+                return files;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} outgoing message(s) expected within {limit:?}, found {}",
+                files.len()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The outbox's messages once there are at least `n`, parsed.
+    pub fn outbox(&self, n: usize) -> Vec<InboundMail> {
+        self.outbox_files(n).iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect()
+    }
+}
+
+/// Delivers `raw` into the Maildir inbox under `root/var/mail/inbox`, as an MDA does.
+pub fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
+    let inbox = root.join("var/mail/inbox");
+    std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
+    std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
+}
