@@ -48,7 +48,11 @@ pub fn command_error(error: &CommandError) -> String {
 
 /// The answer to a command this build does not carry out yet.
 pub fn not_available(info: &CommandInfo) -> String {
-    render("not_available.txt", NOT_AVAILABLE, context! { word => info.word })
+    render(
+        "not_available.txt",
+        NOT_AVAILABLE,
+        context! { word => info.word, available => super::command::AVAILABLE.to_vec() },
+    )
 }
 
 /// The answer to a `NEW` that cannot become a request yet: every problem, then the corrected form.

@@ -104,6 +104,16 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { word: "HELP", usage: "HELP", example: "HELP", summary: "this list" },
 ];
 
+/// The commands this version carries out; the others are parsed and answered "not yet".
+pub const AVAILABLE: &[&str] = &["NEW", "PROVIDER ADD", "PROVIDER FIND", "FILE", "HELP"];
+
+impl Command {
+    /// Whether this version carries the command out (see [`AVAILABLE`]).
+    pub fn is_available(&self) -> bool {
+        AVAILABLE.contains(&self.info().word)
+    }
+}
+
 /// Which requests `LIST` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFilter {

@@ -166,9 +166,7 @@ pub fn decide(mail: &InboundMail, policy: &Policy, answers_last_hour: u32) -> De
     }
     let body = match command::find(&new_text::first_line(&mail.text), &mail.subject) {
         Ok(Command::Help) => answers::help(&policy.bot_name),
-        Ok(cmd @ (Command::New { .. } | Command::ProviderAdd | Command::ProviderFind(_) | Command::File(_))) => {
-            return Decision::Act(cmd);
-        }
+        Ok(cmd) if cmd.is_available() => return Decision::Act(cmd),
         Ok(other) => answers::not_available(other.info()),
         Err(e) => answers::command_error(&e),
     };
