@@ -107,3 +107,25 @@ async fn uidvalidity_changes_are_noticed() {
     assert_eq!(store.note_uidvalidity("imap:x", 7, at(1)).await.unwrap(), Some(7));
     assert_eq!(store.note_uidvalidity("imap:x", 9, at(2)).await.unwrap(), Some(7));
 }
+
+#[tokio::test]
+async fn regression_confirmations_and_notices_do_not_count_against_the_loop_guard() {
+    let (_dir, store) = store().await;
+    let staff = vec!["paralegal@denhamlaw.example".to_string()];
+    let mail = |id: &'static str| NewOutgoing {
+        message_id: id,
+        envelope_from: "records@denhamlaw.example",
+        recipients: &staff,
+        subject: "x",
+        in_reply_to: None,
+        raw: b"x",
+    };
+    store.queue_notice(&mail("<n1@denhamlaw.example>"), None, at(0)).await.unwrap();
+    store.queue_notice(&mail("<n2@denhamlaw.example>"), None, at(0)).await.unwrap();
+    assert_eq!(store.answers_to_since("paralegal@denhamlaw.example", at(-60)).await.unwrap(), 0);
+    store
+        .ingest(&inbound(imap(7, 1), Some("<a@x>"), "h1", b"a"), &Effect::Answer(mail("<a1@denhamlaw.example>")), at(0))
+        .await
+        .unwrap();
+    assert_eq!(store.answers_to_since("paralegal@denhamlaw.example", at(-60)).await.unwrap(), 1);
+}

@@ -175,13 +175,17 @@ impl Store {
         Ok(Ingested::New { id, request })
     }
 
-    /// How many messages the bot has queued to `address` since `since` (the loop guard's count).
+    /// How many answers (not confirmations or notices) the bot has queued to `address` since
+    /// `since`: the loop guard's count.
     pub async fn answers_to_since(&self, address: &str, since: DateTime<Utc>) -> Result<i64> {
-        sqlx::query_scalar("SELECT count(*) FROM messages WHERE direction = 'out' AND to_addrs = ?1 AND at >= ?2")
-            .bind(address)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar(
+            "SELECT count(*) FROM messages m JOIN outbox o ON o.message_id = m.id
+             WHERE m.direction = 'out' AND o.purpose = 'answer' AND m.to_addrs = ?1 AND m.at >= ?2",
+        )
+        .bind(address)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// The inbound message one of our notices was about (a triage notice's original).
