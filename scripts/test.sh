@@ -39,6 +39,43 @@ echo "MAIL_ROOT=$MAIL_ROOT"
 cargo --version
 rustc --version
 
+section "packages the tests use"
+# the mail servers (scripts/mail-servers.sh) and the PDF tools tests read packages with;
+# Prism comes from npm in scripts/prism.sh
+install_packages() {
+  pkgs=(postfix dovecot-imapd dovecot-lmtpd openssl poppler-utils qpdf)
+
+  missing=()
+  for p in "${pkgs[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
+  done
+
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # postfix: write no /etc/postfix/main.cf ('No configuration'); the tests run their own instance
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    t0=$SECONDS
+    apt_log=$(mktemp)
+    # dpkg's unpack chatter ignores -qq: keep it out of the CI log unless something fails
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } </dev/null >"$apt_log" 2>&1; then
+      cat "$apt_log" >&2
+      echo "apt-get failed" >&2
+      exit 1
+    fi
+    rm -f "$apt_log"
+    echo "installed in $((SECONDS - t0))s"
+  else
+    echo "all present: ${pkgs[*]}"
+  fi
+}
+if [ "$(id -u)" -eq 0 ]; then
+  install_packages
+else
+  echo "not root: assuming postfix, dovecot, poppler-utils and qpdf are installed"
+fi
+
 section "cargo fmt --all -- --check"
 cargo fmt --all -- --check
 
