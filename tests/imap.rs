@@ -78,20 +78,7 @@ async fn a_new_request_reaches_the_providers_mailbox_and_the_paralegals() {
     let setup = common::BotOnServers::new(&servers, "verified");
     let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
     let provider = format!("roi-{}@provider.example", medrec::mail::compose::unique_token());
-    let csv = setup.dir.path().join("providers.csv");
-    std::fs::write(
-        &csv,
-        format!("name,street,city,state,zip,fax,email,preferred_method\nTest Regional Hospital,1 Example Way,Lexington,KY,40507,859-555-0111,{provider},email\n"),
-    )
-    .unwrap();
-    let import = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(&csv)
-        .arg("--config")
-        .arg(&setup.config)
-        .output()
-        .unwrap();
-    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    setup.import_providers(&format!("name,street,city,state,zip,fax,email,preferred_method\nTest Regional Hospital,1 Example Way,Lexington,KY,40507,859-555-0111,{provider},email\n"));
     let mut provider_inbox = servers.open(&provider, "INBOX").await;
     let mut staff_inbox = servers.open(&staff, "INBOX").await;
     let (daemon, _) = setup.start();
@@ -128,20 +115,7 @@ async fn a_bounced_submission_is_reported_to_the_owner_once() {
     let setup = common::BotOnServers::new(&servers, "verified");
     let (bot, staff) = (setup.bot.clone(), setup.staff.clone());
     // The rig refuses `nosuchuser` at delivery, so Postfix returns a real DSN to the bot.
-    let csv = setup.dir.path().join("providers.csv");
-    std::fs::write(
-        &csv,
-        "name,street,city,state,zip,email,preferred_method\nGone Clinic,1 Example Way,Lexington,KY,40507,nosuchuser@provider.example,email\n",
-    )
-    .unwrap();
-    let import = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(&csv)
-        .arg("--config")
-        .arg(&setup.config)
-        .output()
-        .unwrap();
-    assert!(import.status.success());
+    setup.import_providers("name,street,city,state,zip,email,preferred_method\nGone Clinic,1 Example Way,Lexington,KY,40507,nosuchuser@provider.example,email\n");
     let mut staff_inbox = servers.open(&staff, "INBOX").await;
     let (daemon, _) = setup.start();
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Gone Clinic\nFrom: 01/15/2026\n";

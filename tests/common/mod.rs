@@ -206,6 +206,20 @@ impl BotOnServers {
         BotOnServers { dir, config, bot, staff }
     }
 
+    /// Imports a provider directory given as CSV text, through the CLI.
+    pub fn import_providers(&self, csv: &str) {
+        let file = self.dir.path().join("providers.csv");
+        std::fs::write(&file, csv).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
+            .args(["providers", "import"])
+            .arg(&file)
+            .arg("--config")
+            .arg(&self.config)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Starts the daemon and waits until it watches the inbox; returns it with its log position.
     pub fn start(&self) -> (Daemon, usize) {
         let daemon = Daemon::start(&self.config);
