@@ -28,56 +28,6 @@ fn labels() -> BTreeMap<String, Label> {
     toml::from_str(&text).unwrap()
 }
 
-/// A one-page PDF (or several pages) with the given lines of text, made with lopdf.
-fn pdf(pages: &[&[&str]]) -> Vec<u8> {
-    use lopdf::{Dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.4");
-    let pages_id = doc.new_object_id();
-    let font = doc.add_object(Dictionary::from_iter([
-        ("Type", Object::Name(b"Font".to_vec())),
-        ("Subtype", Object::Name(b"Type1".to_vec())),
-        ("BaseFont", Object::Name(b"Helvetica".to_vec())),
-    ]));
-    let resources = doc.add_object(Dictionary::from_iter([(
-        "Font",
-        Object::Dictionary(Dictionary::from_iter([("F1", Object::Reference(font))])),
-    )]));
-    let mut kids = Vec::new();
-    for lines in pages {
-        let mut content = String::from("BT /F1 11 Tf 72 740 Td 14 TL\n");
-        for line in *lines {
-            let escaped = line.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
-            content.push_str(&format!("({escaped}) Tj T*\n"));
-        }
-        content.push_str("ET");
-        let content = doc.add_object(Stream::new(Dictionary::new(), content.into_bytes()));
-        kids.push(Object::Reference(doc.add_object(Dictionary::from_iter([
-            ("Type", Object::Name(b"Page".to_vec())),
-            ("Parent", Object::Reference(pages_id)),
-            ("Contents", Object::Reference(content)),
-        ]))));
-    }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(Dictionary::from_iter([
-            ("Type", Object::Name(b"Pages".to_vec())),
-            ("Kids", Object::Array(kids)),
-            ("Count", Object::Integer(count)),
-            ("MediaBox", Object::Array(vec![0.into(), 0.into(), 612.into(), 792.into()])),
-            ("Resources", Object::Reference(resources)),
-        ])),
-    );
-    let catalog = doc.add_object(Dictionary::from_iter([
-        ("Type", Object::Name(b"Catalog".to_vec())),
-        ("Pages", Object::Reference(pages_id)),
-    ]));
-    doc.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).unwrap();
-    bytes
-}
-
 /// Replies whose meaning is only in a PDF attachment, made here: (name, message, label).
 fn pdf_cases() -> Vec<(String, Vec<u8>, Label)> {
     let from = "roi@provider.example";
@@ -88,7 +38,7 @@ fn pdf_cases() -> Vec<(String, Vec<u8>, Label)> {
         amount_cents,
         reference: reference.map(String::from),
     };
-    let invoice = pdf(&[&[
+    let invoice = common::text_pdf(&[&[
         "Riverside Regional Medical Center - Release of Information",
         "INVOICE  No. 2026-00871     Date 03/09/2026",
         "Bill to: Denham & Rowe PLLC, 200 W Vine St, Suite 800, Lexington KY 40507",
@@ -99,14 +49,14 @@ fn pdf_cases() -> Vec<(String, Vec<u8>, Label)> {
         "TOTAL DUE                           $100.35",
         "Payment is required before release. Make checks payable to RRMC.",
     ]]);
-    let deficiency = pdf(&[&[
+    let deficiency = common::text_pdf(&[&[
         "St. Clare Health System - Health Information Management",
         "NOTICE: REQUEST CANNOT BE PROCESSED",
         "Patient: Tobias Engel     Your reference: MR-1502",
         "The authorization submitted has expired. Authorizations are valid for 180 days",
         "from the date signed. Please submit a current authorization.",
     ]]);
-    let no_records = pdf(&[&[
+    let no_records = common::text_pdf(&[&[
         "AFFIDAVIT OF NO RECORDS",
         "After a thorough search of our files, Bayside Podiatry has no records",
         "for the patient named in request MR-1503.",
@@ -116,8 +66,8 @@ fn pdf_cases() -> Vec<(String, Vec<u8>, Label)> {
         "Chief complaint: neck pain after motor vehicle collision.",
         "Plan: physical therapy 2x/week.",
     ];
-    let records = pdf(&[chart_page, chart_page, chart_page, chart_page, chart_page, chart_page]);
-    let our_letter = pdf(&[&[
+    let records = common::text_pdf(&[chart_page, chart_page, chart_page, chart_page, chart_page, chart_page]);
+    let our_letter = common::text_pdf(&[&[
         "Dear Medical Records Custodian:",
         "Please take notice that our office represents the interests of the above-referenced patient.",
         "Any invoices greater than $300.00 require prior approval.",

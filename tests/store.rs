@@ -129,3 +129,34 @@ async fn regression_confirmations_and_notices_do_not_count_against_the_loop_guar
         .unwrap();
     assert_eq!(store.answers_to_since("paralegal@denhamlaw.example", at(-60)).await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn providers_are_added_updated_or_left_unchanged_by_name_and_city() {
+    use medrec::core::provider::{Method, ProviderEntry};
+    use medrec::store::Upserted;
+    let (_dir, store) = store().await;
+    let mut e = ProviderEntry {
+        name: "Bluegrass Regional Hospital".into(),
+        department: None,
+        street: Some("1 Example Way".into()),
+        city: Some("Lexington".into()),
+        state: Some("KY".into()),
+        zip: None,
+        phone: None,
+        fax: Some("+18595550111".into()),
+        email: None,
+        preferred_method: Method::Fax,
+        notes: None,
+    };
+    let Upserted::Created(id) = store.upsert_provider(&e, at(0)).await.unwrap() else { panic!("not created") };
+    assert_eq!(store.upsert_provider(&e, at(1)).await.unwrap(), Upserted::Unchanged(id));
+    // Same facility written differently: the same entry, updated.
+    e.name = "BLUEGRASS regional hospital".into();
+    e.fax = Some("+18595550199".into());
+    assert_eq!(store.upsert_provider(&e, at(2)).await.unwrap(), Upserted::Updated(id));
+    assert_eq!(store.provider(id).await.unwrap().unwrap().entry.fax.as_deref(), Some("+18595550199"));
+    // Another city is another entry.
+    e.city = Some("Louisville".into());
+    assert!(matches!(store.upsert_provider(&e, at(3)).await.unwrap(), Upserted::Created(other) if other != id));
+    assert_eq!(store.providers().await.unwrap().len(), 2);
+}

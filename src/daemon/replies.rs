@@ -26,7 +26,9 @@ pub(super) async fn plan(
     let threaded: Vec<Reference> =
         mail.in_reply_to.iter().chain(&mail.references).filter_map(|id| message_id::reference_of(id, domain)).collect();
     let text = new_text::new_text(&mail.text);
-    let attachment_text = attachment_text(&mail.attachments);
+    // Each PDF is read once: its text serves both the matcher and the classifier.
+    let pdf_texts = pdf_texts(&mail.attachments);
+    let attachment_text = joined(&pdf_texts);
     let reply = Reply {
         sender: mail.from.as_deref().unwrap_or(""),
         threaded,
@@ -35,7 +37,9 @@ pub(super) async fn plan(
         attachment_text: &attachment_text,
     };
     let open = intake.store.open_for_matching().await?;
-    let class = classify::classify(mail);
+    let class = classify::classify_with(mail, &|bytes| {
+        pdf_texts.iter().find(|(pdf, _)| std::ptr::eq(*pdf, bytes)).and_then(|(_, text)| text.clone())
+    });
     let kind = class.kind.as_str();
     let sure = class.confidence >= intake.settings.triage_below_confidence;
     match matching::match_reply(&reply, &open) {
@@ -97,16 +101,25 @@ fn describe(c: &classify::Classification) -> String {
     }
 }
 
-fn attachment_text(attachments: &[Attachment]) -> String {
+/// The text of each PDF attachment, keyed by its bytes (the same slices the classifier is
+/// handed), read once.
+fn pdf_texts(attachments: &[Attachment]) -> Vec<(&[u8], Option<String>)> {
+    attachments
+        .iter()
+        .filter(|a| a.looks_like_pdf())
+        .map(|a| (a.bytes.as_slice(), crate::letters::pdf_text(&a.bytes).ok()))
+        .collect()
+}
+
+/// The PDFs' text for matching, at most [`ATTACHMENT_TEXT_LIMIT`] bytes.
+fn joined(texts: &[(&[u8], Option<String>)]) -> String {
     let mut out = String::new();
-    for a in attachments.iter().filter(|a| a.looks_like_pdf()) {
-        if let Ok(text) = crate::letters::pdf_text(&a.bytes) {
-            out.push_str(&text);
-            out.push('\n');
-        }
+    for text in texts.iter().filter_map(|(_, t)| t.as_deref()) {
         if out.len() > ATTACHMENT_TEXT_LIMIT {
             break;
         }
+        out.push_str(text);
+        out.push('\n');
     }
     out
 }

@@ -62,54 +62,37 @@ impl Store {
         .bind(&e.city)
         .fetch_optional(&mut *tx)
         .await?;
-        let outcome = match existing.as_ref().map(row).transpose()? {
-            Some(old) if old.entry == *e => Upserted::Unchanged(old.id),
-            Some(old) => {
-                sqlx::query(
-                    "UPDATE providers SET name = ?2, department = ?3, street = ?4, city = ?5, state = ?6, zip = ?7,
-                         phone = ?8, fax = ?9, email = ?10, preferred_method = ?11, notes = ?12, updated_at = ?13
-                     WHERE id = ?1",
-                )
-                .bind(old.id)
-                .bind(&e.name)
-                .bind(&e.department)
-                .bind(&e.street)
-                .bind(&e.city)
-                .bind(&e.state)
-                .bind(&e.zip)
-                .bind(&e.phone)
-                .bind(&e.fax)
-                .bind(&e.email)
-                .bind(e.preferred_method.as_str())
-                .bind(&e.notes)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                Upserted::Updated(old.id)
-            }
-            None => {
-                let id = sqlx::query_scalar(
-                    "INSERT INTO providers (name, department, street, city, state, zip, phone, fax, email,
-                         preferred_method, notes, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12) RETURNING id",
-                )
-                .bind(&e.name)
-                .bind(&e.department)
-                .bind(&e.street)
-                .bind(&e.city)
-                .bind(&e.state)
-                .bind(&e.zip)
-                .bind(&e.phone)
-                .bind(&e.fax)
-                .bind(&e.email)
-                .bind(e.preferred_method.as_str())
-                .bind(&e.notes)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                Upserted::Created(id)
-            }
-        };
+        let before = existing.as_ref().map(row).transpose()?;
+        if let Some(old) = before.as_ref().filter(|old| old.entry == *e) {
+            return Ok(Upserted::Unchanged(old.id));
+        }
+        // The conflict target is the natural key of migration 0001 (`providers_key`).
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO providers (name, department, street, city, state, zip, phone, fax, email,
+                 preferred_method, notes, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+             ON CONFLICT (lower(name), lower(coalesce(city, ''))) DO UPDATE SET
+                 name = excluded.name, department = excluded.department, street = excluded.street,
+                 city = excluded.city, state = excluded.state, zip = excluded.zip, phone = excluded.phone,
+                 fax = excluded.fax, email = excluded.email, preferred_method = excluded.preferred_method,
+                 notes = excluded.notes, updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(&e.name)
+        .bind(&e.department)
+        .bind(&e.street)
+        .bind(&e.city)
+        .bind(&e.state)
+        .bind(&e.zip)
+        .bind(&e.phone)
+        .bind(&e.fax)
+        .bind(&e.email)
+        .bind(e.preferred_method.as_str())
+        .bind(&e.notes)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let outcome = if before.is_some() { Upserted::Updated(id) } else { Upserted::Created(id) };
         tx.commit().await?;
         Ok(outcome)
     }

@@ -403,6 +403,11 @@ pub fn secret_file(dir: &Path, name: &str, secret: &str) -> PathBuf {
 
 /// A one-page PDF standing in for a signed HIPAA authorization (made here; nothing shipped).
 pub fn authorization_pdf() -> Vec<u8> {
+    text_pdf(&[&["AUTHORIZATION FOR RELEASE OF HEALTH INFORMATION - SIGNED"]])
+}
+
+/// A PDF with the given pages, each a list of text lines (Helvetica), made with lopdf.
+pub fn text_pdf(pages: &[&[&str]]) -> Vec<u8> {
     use lopdf::{Dictionary, Document, Object, Stream};
     let mut doc = Document::with_version("1.4");
     let pages_id = doc.new_object_id();
@@ -415,19 +420,28 @@ pub fn authorization_pdf() -> Vec<u8> {
         "Font",
         Object::Dictionary(Dictionary::from_iter([("F1", Object::Reference(font))])),
     )]));
-    let text = b"BT /F1 14 Tf 72 700 Td (AUTHORIZATION FOR RELEASE OF HEALTH INFORMATION - SIGNED) Tj ET".to_vec();
-    let content = doc.add_object(Stream::new(Dictionary::new(), text));
-    let page = doc.add_object(Dictionary::from_iter([
-        ("Type", Object::Name(b"Page".to_vec())),
-        ("Parent", Object::Reference(pages_id)),
-        ("Contents", Object::Reference(content)),
-    ]));
+    let mut kids = Vec::new();
+    for lines in pages {
+        let mut content = String::from("BT /F1 11 Tf 72 740 Td 14 TL\n");
+        for line in *lines {
+            let escaped = line.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
+            content.push_str(&format!("({escaped}) Tj T*\n"));
+        }
+        content.push_str("ET");
+        let content = doc.add_object(Stream::new(Dictionary::new(), content.into_bytes()));
+        kids.push(Object::Reference(doc.add_object(Dictionary::from_iter([
+            ("Type", Object::Name(b"Page".to_vec())),
+            ("Parent", Object::Reference(pages_id)),
+            ("Contents", Object::Reference(content)),
+        ]))));
+    }
+    let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
         Object::Dictionary(Dictionary::from_iter([
             ("Type", Object::Name(b"Pages".to_vec())),
-            ("Kids", Object::Array(vec![Object::Reference(page)])),
-            ("Count", Object::Integer(1)),
+            ("Kids", Object::Array(kids)),
+            ("Count", Object::Integer(count)),
             ("MediaBox", Object::Array(vec![0.into(), 0.into(), 612.into(), 792.into()])),
             ("Resources", Object::Reference(resources)),
         ])),
