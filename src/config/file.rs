@@ -31,6 +31,10 @@ pub struct ConfigFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepliesFile {
+    /// Records are attached to the owner's notice up to this many megabytes in all (default 10);
+    /// beyond it the notice lists the files.
+    #[serde(default)]
+    pub attach_records_up_to_mb: Option<u64>,
     /// A reply classified with less confidence than this (0..1, default 0.5) goes to staff for
     /// triage even when it matches a request.
     #[serde(default)]
@@ -57,6 +61,15 @@ pub struct InvoicesFile {
     /// Invoices above this amount (dollars, e.g. "300.00") need prior approval; letters say so.
     #[serde(default)]
     pub approval_required_above: Option<String>,
+    /// Invoices at or under this amount are approved without asking (default: the approval limit).
+    #[serde(default)]
+    pub auto_approve_up_to: Option<String>,
+    /// Who approves held invoices besides the request's owner (staff addresses, e.g. attorneys).
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Where approved invoices go for pre-payment (default: the request's owner).
+    #[serde(default)]
+    pub billing_address: Option<String>,
 }
 
 /// The request letters.

@@ -42,9 +42,23 @@ pub struct Settings {
     pub triage_below_confidence: f64,
     /// Invoices above this many cents need prior approval.
     pub approval_required_above_cents: i64,
+    pub invoices: Invoices,
+    /// Records attached to the owner's notice up to this many bytes in all.
+    pub attach_records_up_to: u64,
     pub templates_dir: Option<PathBuf>,
     pub shutdown_deadline: Duration,
     pub log_format: LogFormat,
+}
+
+/// How invoices are approved and paid.
+#[derive(Debug, Clone)]
+pub struct Invoices {
+    /// At or under this many cents: approved without asking.
+    pub auto_approve_up_to_cents: i64,
+    /// Approvers besides the request's owner, lowercased.
+    pub approvers: Vec<String>,
+    /// Where approved invoices go for pre-payment; `None`: the owner.
+    pub billing_address: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -442,12 +456,43 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
             30_000
         }),
     };
+    let auto_approve_up_to_cents = match raw.invoices.auto_approve_up_to.as_deref() {
+        None => approval_required_above_cents,
+        Some(v) => crate::core::money::parse_cents(v).unwrap_or_else(|e| {
+            c.problem(format!("invoices.auto_approve_up_to: {e}"));
+            approval_required_above_cents
+        }),
+    };
+    if auto_approve_up_to_cents > approval_required_above_cents {
+        c.problem(
+            "invoices.auto_approve_up_to is above invoices.approval_required_above; an invoice cannot be both \
+             approved without asking and held for approval"
+                .to_string(),
+        );
+    }
+    let staff_addresses: Vec<&str> = staff.iter().map(|s| s.address.as_str()).collect();
+    let approvers: Vec<String> = raw.invoices.approvers.iter().map(|a| a.trim().to_ascii_lowercase()).collect();
+    for a in &approvers {
+        if !staff_addresses.contains(&a.as_str()) {
+            c.problem(format!(
+                "invoices.approvers: \"{a}\" is not a [[staff]] address; approvers must be staff, who can send commands"
+            ));
+        }
+    }
+    let billing_address = raw.invoices.billing_address.map(|a| a.trim().to_ascii_lowercase());
+    if let Some(b) = billing_address.as_deref().filter(|b| !b.contains('@')) {
+        c.problem(format!("invoices.billing_address = \"{b}\" is not an email address"));
+    }
+    let invoices = Invoices { auto_approve_up_to_cents, approvers, billing_address };
+    let attach_records_up_to = raw.replies.attach_records_up_to_mb.unwrap_or(10) * 1024 * 1024;
     let triage_below_confidence = raw.replies.triage_below_confidence.unwrap_or(0.5);
     if !(0.0..=1.0).contains(&triage_below_confidence) {
         c.problem(format!("replies.triage_below_confidence = {triage_below_confidence} is not between 0 and 1"));
     }
     Settings {
         approval_required_above_cents,
+        invoices,
+        attach_records_up_to,
         templates_dir: raw.letters.templates_dir.map(|d| c.path(&d)),
         source,
         database: c.path(&raw.storage.database),

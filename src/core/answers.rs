@@ -14,7 +14,7 @@ const NEW_DUPLICATE: &str = include_str!("../../templates/new_request_duplicate.
 const PROVIDER_REQUEST: &str = include_str!("../../templates/provider_request.txt");
 const CONFIRMATION: &str = include_str!("../../templates/confirmation.txt");
 
-fn render(name: &str, source: &str, ctx: minijinja::Value) -> String {
+pub(super) fn render(name: &str, source: &str, ctx: minijinja::Value) -> String {
     let mut env = Environment::new();
     let syntax = minijinja::syntax::SyntaxConfig::builder().trim_blocks(true).lstrip_blocks(true).build();
     env.set_syntax(syntax.expect("static syntax settings are valid"));

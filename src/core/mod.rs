@@ -2,19 +2,26 @@
 //! no async runtime and no database, so it can be tested exhaustively.
 
 pub mod answers;
+pub mod approval;
 pub mod authentication;
 pub mod automatic;
 pub mod bounce;
 pub mod classify;
 pub mod command;
+pub mod coverage;
 pub mod dates;
+pub mod eta;
+pub mod fee_check;
 pub mod inbound;
+pub mod lifecycle;
 pub mod matching;
 pub mod message_id;
 pub mod money;
 pub mod new_request;
 pub mod new_text;
+pub mod notices;
 pub mod patient;
 pub mod provider;
+pub mod redirect;
 pub mod reference;
 pub mod statutes;

@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tracing::{info, warn};
 
+use super::change::{self, Planned};
 use super::{commands, package};
 use crate::config::Settings;
-use crate::core::bounce::{self, Delivery};
 use crate::core::inbound::{self, AutoSubmitted, Decision, InboundMail, OutgoingMail, Policy, StoreReason};
+use crate::core::lifecycle::State;
 use crate::core::new_request::RequestForm;
 use crate::core::reference::Reference;
 use crate::letters::Templates;
@@ -35,11 +36,12 @@ pub(super) enum Plan {
     Answer(OutgoingMail),
     Store(StoreReason),
     Create(PreparedRequest),
-    /// A provider's reply, matched: file it on the request with its class.
-    Reply {
-        reference: Reference,
-        kind: &'static str,
-        detail: String,
+    /// A change to a request: a reply acted on, or a staff command carried out (with its answer).
+    Change(Box<Planned>),
+    /// A notice about this message to a staff member (someone tried to act as them).
+    Notice {
+        out: OutgoingMail,
+        tag: &'static str,
     },
     /// A provider's reply nobody claims: this notice goes to staff.
     Triage(OutgoingMail),
@@ -91,87 +93,98 @@ impl Intake {
     /// Takes one raw message found at `place`. Errors are store errors: the message must then
     /// stay where it is, to be taken again.
     pub async fn take(&self, place: Place, raw: &[u8]) -> anyhow::Result<Ingested> {
-        let now = super::clock::now();
         let mail = parse::parse(raw);
+        // A request that changes between planning and storing (another inbox, a fax report)
+        // makes the store refuse the plan; planning again sees the new state.
+        for _ in 0..3 {
+            match self.take_once(&place, raw, &mail).await? {
+                Ingested::Stale => continue,
+                done => return Ok(done),
+            }
+        }
+        anyhow::bail!("the request kept changing while this message was being acted on; it stays to be taken again")
+    }
+
+    async fn take_once(&self, place: &Place, raw: &[u8], mail: &InboundMail) -> anyhow::Result<Ingested> {
+        let place = place.clone();
+        let now = super::clock::now();
         let recent = match mail.from.as_deref() {
             Some(from) => self.store.answers_to_since(from, now - chrono::Duration::hours(1)).await?,
             None => 0,
         };
-        let plan = match inbound::decide(&mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX)) {
+        let plan = match inbound::decide(mail, &self.policy, u32::try_from(recent).unwrap_or(u32::MAX)) {
             Decision::Answer(out) => Plan::Answer(out),
-            Decision::Store(StoreReason::FromProvider) => super::replies::plan(self, &mail, raw, true).await?,
+            Decision::Store(StoreReason::FromProvider) => super::replies::plan(self, mail, raw, true, now).await?,
+            Decision::Store(StoreReason::StaffNotAuthenticated(why)) => self.impersonation(mail, why, now).await?,
             Decision::Store(reason) => Plan::Store(reason),
             Decision::Act(cmd) => {
                 let from = mail.from.clone().unwrap_or_default();
-                commands::plan(self, cmd, &mail, &from, now).await?
+                commands::plan(self, cmd, mail, &from, now).await?
             }
         };
         let bounced = match &plan {
-            Plan::Store(StoreReason::Automatic(_)) => self.bounce_notices(&mail, raw, now).await?,
+            Plan::Store(StoreReason::Automatic(_)) => super::bounces::plan(self, mail, raw, now).await?,
             _ => Vec::new(),
         };
         // Automatic mail that is not a returned submission (an out-of-office, an ROI desk's
         // automatic acknowledgment) is filed on its request when it clearly belongs to one.
         let plan = match plan {
             Plan::Store(StoreReason::Automatic(why)) if bounced.is_empty() && mail.from.is_some() => {
-                match super::replies::plan(self, &mail, raw, false).await? {
-                    filed @ Plan::Reply { .. } => filed,
+                match super::replies::plan(self, mail, raw, false, now).await? {
+                    filed @ Plan::Change(_) => filed,
                     _ => Plan::Store(StoreReason::Automatic(why)),
                 }
             }
             other => other,
         };
-        let outcome = self.store_with(&mail, place, raw, plan, bounced, now).await?;
-        if let Ingested::New { request: Some(reference), .. } = outcome {
-            package::prepare_or_report(self, reference).await;
+        // Requests to (re)build: a resend, a redirect, the other channel after a bounce.
+        let mut rebuild: Vec<Reference> = bounced
+            .iter()
+            .chain(match &plan {
+                Plan::Change(p) => std::slice::from_ref(p.as_ref()),
+                _ => &[],
+            })
+            .filter(|p| p.state_after() == State::Preparing)
+            .map(|p| p.reference)
+            .collect();
+        let outcome = self.store_with(mail, place, raw, plan, bounced, now).await?;
+        if let Ingested::New { request: created, .. } = outcome {
+            rebuild.extend(created);
+            for reference in rebuild {
+                package::prepare_or_report(self, reference).await;
+            }
         }
         Ok(outcome)
     }
 
-    /// For a report that returns submissions of ours: a notice to each request's owner.
-    async fn bounce_notices(
-        &self,
-        mail: &InboundMail,
-        raw: &[u8],
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<(Reference, Composed, String)>> {
-        let text = String::from_utf8_lossy(raw);
-        let Some(report) = bounce::read(mail, &text).filter(|r| r.delivery == Delivery::Failed) else {
-            return Ok(Vec::new());
-        };
-        let mut notices = Vec::new();
-        for (reference, id) in bounce::our_messages(&text, &self.settings.firm.mail_domain, mail.message_id.as_deref())
-        {
-            // Only a returned submission is news for the owner; a returned notice must not
-            // cause another notice (that would be a loop).
-            let Some((purpose, Some(request), recipients)) = self.store.sent_message(&id).await? else { continue };
-            if purpose != "submission" {
-                continue;
-            }
-            let Some(detail) = self.store.request_detail(request).await? else { continue };
-            let why = report.diagnostic.clone().unwrap_or_else(|| "the receiving server gave no reason".into());
-            let provider = &detail.provider.entry.name;
-            let body = format!(
-                "The email with {reference}'s request package to {provider} ({recipients}) came back undelivered:\n\n    \
-                 {why}\n\nThe provider has not received the request. Check the address in the directory (PROVIDER \
-                 FIND {provider}), or send the package another way.\n"
-            );
-            let notice = self.compose(
-                &OutgoingMail {
-                    to: vec![detail.owner.clone()],
-                    subject: format!("Request not delivered to {provider}"),
-                    body,
-                    in_reply_to: detail.origin_message_id.clone(),
-                    references: detail.origin_message_id.clone().into_iter().collect(),
-                    reference: Some(reference),
-                    auto_submitted: AutoSubmitted::AutoGenerated,
-                    attachments: Vec::new(),
-                },
-                now,
-            )?;
-            notices.push((reference, notice, format!("the package email to {recipients} bounced: {why}")));
+    /// A message from a staff address that failed authentication: kept, not obeyed, and the real
+    /// staff member is told (at most a few times an hour, so a flood does not become one).
+    async fn impersonation(&self, mail: &InboundMail, why: String, now: DateTime<Utc>) -> anyhow::Result<Plan> {
+        let address = mail.from.clone().unwrap_or_default();
+        let recent = self.store.notices_to_since(&address, "impersonation", now - chrono::Duration::hours(1)).await?;
+        if recent >= i64::from(self.policy.max_answers_per_hour.min(3)) {
+            return Ok(Plan::Store(StoreReason::StaffNotAuthenticated(why)));
         }
-        Ok(notices)
+        let local = now.with_timezone(&self.settings.firm.time_zone);
+        let body = crate::core::notices::impersonation(&crate::core::notices::Impersonation {
+            address: address.clone(),
+            received: local.format("%B %-d, %Y at %-I:%M %p %Z").to_string(),
+            subject: if mail.subject.is_empty() { "(none)".into() } else { mail.subject.clone() },
+            why,
+        });
+        Ok(Plan::Notice {
+            out: OutgoingMail {
+                to: vec![address],
+                subject: "Warning: a message in your name was not obeyed".into(),
+                body,
+                in_reply_to: None,
+                references: Vec::new(),
+                reference: None,
+                auto_submitted: AutoSubmitted::AutoGenerated,
+                attachments: Vec::new(),
+            },
+            tag: "impersonation",
+        })
     }
 
     async fn store_with(
@@ -180,18 +193,20 @@ impl Intake {
         place: Place,
         raw: &[u8],
         plan: Plan,
-        bounced: Vec<(Reference, Composed, String)>,
+        bounced: Vec<Planned>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<Ingested> {
         let (mut status, mut note) = ("answered".to_string(), None);
         let composed: Option<Composed> = match &plan {
-            Plan::Answer(out) | Plan::Triage(out) | Plan::File { answer: out, .. } => match self.compose(out, now) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    (status, note) = ("stored".into(), Some(format!("could not compose the answer: {e}")));
-                    None
+            Plan::Answer(out) | Plan::Triage(out) | Plan::File { answer: out, .. } | Plan::Notice { out, .. } => {
+                match self.compose(out, now) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        (status, note) = ("stored".into(), Some(format!("could not compose the answer: {e}")));
+                        None
+                    }
                 }
-            },
+            }
             Plan::Store(reason) => {
                 (status, note) = (format!("stored:{}", reason.code()), note_for(reason));
                 None
@@ -200,36 +215,47 @@ impl Intake {
                 status = "request_created".into();
                 None
             }
-            Plan::Reply { reference, kind, .. } => {
-                (status, note) = ("filed".into(), Some(format!("{kind} reply on {reference}")));
+            Plan::Change(p) => {
+                status = "acted".into();
+                note = p.steps.iter().find_map(|s| match s {
+                    change::Do::File { kind } => Some(format!("{kind} reply on {}", p.reference)),
+                    _ => None,
+                });
                 None
             }
         };
-        if let (Plan::Triage(_), Some(_)) = (&plan, &composed) {
-            status = "triage".into();
+        match (&plan, &composed) {
+            (Plan::Triage(_), Some(_)) => status = "triage".into(),
+            (Plan::Notice { tag, .. }, Some(_)) => status = format!("stored:staff_not_authenticated ({tag} notice)"),
+            _ => {}
         }
+        let changes: Vec<&Planned> = match &plan {
+            Plan::Change(p) => vec![p.as_ref()],
+            _ => bounced.iter().collect(),
+        };
+        if !bounced.is_empty() {
+            note = Some(format!(
+                "returned {}",
+                bounced.iter().map(|p| p.reference.to_string()).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let mails = changes.iter().map(|p| change::compose(self, p, now)).collect::<anyhow::Result<Vec<_>>>()?;
         let address = match &plan {
             Plan::Create(p) => p.form.address.join("\n"),
             _ => String::new(),
         };
         let effect = match (&plan, &composed) {
-            _ if !bounced.is_empty() => {
-                note = Some(format!(
-                    "returned {}",
-                    bounced.iter().map(|(r, _, _)| r.to_string()).collect::<Vec<_>>().join(", ")
-                ));
-                Effect::Bounced(bounced.iter().map(|(r, c, d)| (*r, outgoing(c, None), d.clone())).collect())
+            _ if !changes.is_empty() => {
+                Effect::Change(changes.iter().zip(&mails).map(|(p, m)| change::for_store(p, m)).collect())
             }
             (Plan::Triage(_), Some(c)) => Effect::Triage(outgoing(c, None)),
+            (Plan::Notice { tag, .. }, Some(c)) => Effect::Notice { out: outgoing(c, None), tag },
             (Plan::File { message_row, reference, .. }, Some(c)) => Effect::File {
                 message_row: *message_row,
                 reference: *reference,
                 answer: outgoing(c, mail.message_id.as_deref()),
             },
             (_, Some(c)) => Effect::Answer(outgoing(c, mail.message_id.as_deref())),
-            (Plan::Reply { reference, kind, detail }, None) => {
-                Effect::Reply { reference: *reference, kind, detail: detail.clone() }
-            }
             (Plan::Create(p), _) => Effect::NewRequest(NewRequestRow {
                 owner: &p.owner,
                 attorney: p.form.attorney.as_deref(),
@@ -273,19 +299,22 @@ impl Intake {
         match outcome {
             Ingested::New { id, request } => {
                 let request = match &plan {
-                    Plan::Reply { reference, .. } | Plan::File { reference, .. } => Some(*reference),
+                    Plan::Change(p) => Some(p.reference),
+                    Plan::File { reference, .. } => Some(*reference),
                     _ => request,
                 }
                 .map(|r| r.to_string());
-                info!(message_row = id, sender_domain, status = %status, request, size = raw.len(), "message received");
+                let state = changes.first().and_then(|p| p.to).map(|s| s.as_str());
+                info!(message_row = id, sender_domain, status = %status, request, state, size = raw.len(), "message received");
                 if let (Plan::Answer(_), None, Some(n)) = (&plan, &composed, &note) {
                     warn!(message_row = id, problem = %n, "message stored without its answer");
                 }
-                if composed.is_some() || !bounced.is_empty() {
+                if composed.is_some() || changes.iter().any(|p| p.sends()) {
                     self.outbox_wake.notify_one();
                 }
             }
             Ingested::Duplicate => info!(sender_domain, "message seen before; not taken again"),
+            Ingested::Stale => info!(sender_domain, "request changed meanwhile; planning the message again"),
         }
         Ok(outcome)
     }

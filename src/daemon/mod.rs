@@ -2,12 +2,16 @@
 //! cancellation token. SIGTERM or SIGINT stops intake, lets in-flight work finish within the
 //! configured deadline, and returns so the process exits 0.
 
+mod actions;
+mod bounces;
+mod change;
 pub mod clock;
 mod commands;
 pub mod deliver;
 pub mod fax;
 pub mod intake;
 pub mod package;
+mod pending_core;
 mod replies;
 pub mod watch;
 

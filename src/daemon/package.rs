@@ -47,8 +47,9 @@ async fn prepare(intake: &Intake, reference: Reference) -> anyhow::Result<()> {
     }
     let now = super::clock::now();
     let authorization = tokio::fs::read(&request.authorization_path).await?;
-    let channel = match request.provider.entry.preferred_method {
-        Method::Email => Channel::Email,
+    // A bounce or a redirect may have chosen the channel; otherwise the provider's preference.
+    let channel = match (request.next_channel.as_deref(), request.provider.entry.preferred_method) {
+        (Some("email"), _) | (None, Method::Email) => Channel::Email,
         _ => Channel::Fax,
     };
     let data = letter_data(intake, &request, channel, now);

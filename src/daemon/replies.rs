@@ -2,8 +2,9 @@
 //! staff for triage with the best candidates; and the staff's `FILE MR-n` answer to a triage
 //! notice, which files the message after all.
 
+use super::actions::Reading;
 use super::intake::{Intake, Plan};
-use crate::core::classify;
+use crate::core::classify::{self, Kind};
 use crate::core::inbound::{Attachment, AutoSubmitted, InboundMail, OutgoingMail, answer_to};
 use crate::core::matching::{self, Match, Reply};
 use crate::core::message_id;
@@ -21,6 +22,7 @@ pub(super) async fn plan(
     mail: &InboundMail,
     raw: &[u8],
     triage_unmatched: bool,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Plan> {
     let domain = &intake.settings.firm.mail_domain;
     let threaded: Vec<Reference> =
@@ -40,17 +42,23 @@ pub(super) async fn plan(
     let class = classify::classify_with(mail, &|bytes| {
         pdf_texts.iter().find(|(pdf, _)| std::ptr::eq(*pdf, bytes)).and_then(|(_, text)| text.clone())
     });
-    let kind = class.kind.as_str();
     let sure = class.confidence >= intake.settings.triage_below_confidence;
+    let unclear = !sure || class.kind == Kind::Other;
     match matching::match_reply(&reply, &open) {
-        Match::Request { reference, how } if sure || !triage_unmatched => {
+        Match::Request { reference, how } if !unclear || !triage_unmatched => {
+            let Some(request) = intake.store.request_detail(reference).await? else {
+                return Ok(Plan::Store(crate::core::inbound::StoreReason::FromProvider));
+            };
             let detail = format!(
                 "{} (confidence {:.2}), matched by {how}: {}",
                 describe(&class),
                 class.confidence,
                 class.reasons.join("; ")
             );
-            Ok(Plan::Reply { reference, kind, detail })
+            let reading =
+                Reading { mail, raw, class: &class, new_text: &text, attachment_text: &attachment_text, detail };
+            let planned = super::actions::plan(intake, &request, &reading, now).await?;
+            Ok(Plan::Change(Box::new(planned)))
         }
         Match::Request { reference, how } => {
             let candidates = vec![(reference, format!("matched by {how}, but it is unclear what the message is"))];

@@ -47,6 +47,13 @@ pub enum Effect<'a> {
     },
     /// A reply no request claims: send it to staff for triage (the notice is about this message).
     Triage(NewOutgoing<'a>),
+    /// Changes to requests (a reply acted on, a staff command carried out) and their effects.
+    Change(Vec<super::changes::RequestChange<'a>>),
+    /// A notice the bot sends on its own about this message, tagged with what it is.
+    Notice {
+        out: NewOutgoing<'a>,
+        tag: &'a str,
+    },
     /// A staff `FILE MR-n`: file the message the staff member answered on that request, and answer.
     File {
         message_row: i64,
@@ -62,6 +69,8 @@ pub enum Ingested {
     New { id: i64, request: Option<Reference> },
     /// Seen before (same place, Message-ID or bytes); nothing written.
     Duplicate,
+    /// The request changed since the plan was made; nothing written: plan again.
+    Stale,
 }
 
 impl Store {
@@ -161,6 +170,28 @@ impl Store {
                 )
                 .await?;
                 queue_email(&mut tx, answer, "answer", Some(reference.0), now).await?;
+                None
+            }
+            Effect::Change(changes) => {
+                let mut created = None;
+                for change in changes {
+                    match super::changes::apply(&mut tx, change, id, now).await? {
+                        Some(c) => created = created.or(c),
+                        None => return Ok(Ingested::Stale),
+                    }
+                }
+                created
+            }
+            Effect::Notice { out, tag } => {
+                let outbox = queue_email(&mut tx, out, "notice", None, now).await?;
+                sqlx::query(
+                    "UPDATE messages SET kind = ?2, regarding = ?3 WHERE id = (SELECT message_id FROM outbox WHERE id = ?1)",
+                )
+                .bind(outbox)
+                .bind(tag)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 None
             }
             Effect::Bounced(notices) => {

@@ -5,11 +5,13 @@
 //! A change and the effects it causes are written in one transaction (e.g. [`Store::ingest`]
 //! stores a message with its queued answer), so a crash leaves either both or neither.
 
+mod changes;
 mod faxes;
 mod messages;
 mod outbox;
 mod providers;
 mod requests;
+mod views;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -18,11 +20,13 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+pub use changes::{RequestChange, Step};
 pub use faxes::{FaxChange, PendingFax, SentFax};
 pub use messages::{Effect, Ingested, NewInbound, Place};
 pub use outbox::{NewOutgoing, PendingEmail};
 pub use providers::{ProviderRow, Upserted};
 pub use requests::{NewDocument, NewRequestRow, OpenRequest, RequestDetail, Submission};
+pub use views::{ListedRequest, PendingInvoice};
 
 #[derive(Debug, Clone)]
 pub struct Store {

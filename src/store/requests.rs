@@ -63,6 +63,16 @@ pub struct RequestDetail {
     pub created_at: DateTime<Utc>,
     /// The `Message-ID` of the staff message that created it, for threading the confirmation.
     pub origin_message_id: Option<String>,
+    /// How the package went (`fax`, `email`), once queued.
+    pub channel: Option<String>,
+    /// How the next package goes when not by the provider's preference.
+    pub next_channel: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The date the provider promised the records by.
+    pub eta: Option<NaiveDate>,
+    pub authorization_expires: Option<NaiveDate>,
+    /// Per requested record type: `requested`, `received` or `awaiting_media`.
+    pub record_status: Vec<(RecordType, String)>,
 }
 
 /// How the package leaves.
@@ -148,7 +158,8 @@ impl Store {
                     (SELECT path FROM documents d WHERE d.request_id = r.id AND d.kind = 'authorization'
                      ORDER BY d.id DESC LIMIT 1),
                     (SELECT message_id FROM messages m WHERE m.request_id = r.id AND m.direction = 'in'
-                     ORDER BY m.id LIMIT 1)
+                     ORDER BY m.id LIMIT 1),
+                    r.channel, r.next_channel, r.submitted_at, r.eta, r.authorization_expires
              FROM requests r WHERE r.id = ?1",
         )
         .bind(reference.0)
@@ -159,11 +170,12 @@ impl Store {
         };
         let provider_id: i64 = r.try_get(4)?;
         let provider = self.provider(provider_id).await?.ok_or(sqlx::Error::RowNotFound)?;
-        let kinds =
-            sqlx::query("SELECT record_type, from_date, to_date FROM request_record_types WHERE request_id = ?1")
-                .bind(reference.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let kinds = sqlx::query(
+            "SELECT record_type, from_date, to_date, status FROM request_record_types WHERE request_id = ?1",
+        )
+        .bind(reference.0)
+        .fetch_all(&self.pool)
+        .await?;
         let mut records = kinds
             .iter()
             .filter_map(|k| {
@@ -173,6 +185,15 @@ impl Store {
             })
             .collect::<Vec<_>>();
         records.sort_by_key(|r| r.kind);
+        let mut record_status: Vec<(RecordType, String)> = kinds
+            .iter()
+            .filter_map(|k| {
+                let kind =
+                    RecordType::ALL.into_iter().find(|t| k.try_get::<String, _>(0).is_ok_and(|v| v == t.as_str()))?;
+                Some((kind, k.try_get(3).ok()?))
+            })
+            .collect();
+        record_status.sort_by_key(|(k, _)| *k);
         Ok(Some(RequestDetail {
             reference,
             state: r.try_get(1)?,
@@ -187,7 +208,13 @@ impl Store {
             created_at: r.try_get(10)?,
             authorization_path: r.try_get::<Option<String>, _>(11)?.unwrap_or_default(),
             origin_message_id: r.try_get(12)?,
+            channel: r.try_get(13)?,
+            next_channel: r.try_get(14)?,
+            submitted_at: r.try_get(15)?,
+            eta: r.try_get(16)?,
+            authorization_expires: r.try_get(17)?,
             records,
+            record_status,
         }))
     }
 
@@ -238,7 +265,7 @@ impl Store {
                 ("fax", format!("package queued by fax to {to}"))
             }
         };
-        sqlx::query("UPDATE requests SET channel = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE requests SET channel = ?2, next_channel = NULL WHERE id = ?1")
             .bind(reference.0)
             .bind(channel)
             .execute(&mut *tx)
@@ -307,7 +334,7 @@ pub(super) async fn insert_request(
     Ok(Reference(id))
 }
 
-async fn insert_document(
+pub(super) async fn insert_document(
     tx: &mut SqliteConnection,
     request: Option<i64>,
     message: Option<i64>,
@@ -329,6 +356,54 @@ async fn insert_document(
     .bind(now)
     .fetch_one(&mut *tx)
     .await
+}
+
+/// A new request for updated records: a copy of request `from` (patient, provider, attorney,
+/// authorization) asking for the same record types from `since` to the present. Logged on both.
+pub(super) async fn copy_for_update(
+    tx: &mut SqliteConnection,
+    from: i64,
+    since: NaiveDate,
+    owner: &str,
+    message_row: i64,
+    now: DateTime<Utc>,
+) -> Result<Reference> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO requests (state, owner, attorney, provider_id, patient_name, patient_address, patient_dob,
+             patient_ssn, date_of_loss, still_treating, rush, notes, authorization_expires, created_at, updated_at)
+         SELECT 'preparing', ?2, attorney, provider_id, patient_name, patient_address, patient_dob, patient_ssn,
+             date_of_loss, still_treating, 0, notes, authorization_expires, ?3, ?3
+         FROM requests WHERE id = ?1 RETURNING id",
+    )
+    .bind(from)
+    .bind(owner)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO request_record_types (request_id, record_type, from_date, to_date)
+         SELECT ?2, record_type, ?3, NULL FROM request_record_types WHERE request_id = ?1",
+    )
+    .bind(from)
+    .bind(id)
+    .bind(since)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO documents (request_id, message_id, kind, filename, path, content_type, size, sha256, created_at)
+         SELECT ?2, message_id, kind, filename, path, content_type, size, sha256, ?3 FROM documents
+         WHERE id = (SELECT max(id) FROM documents WHERE request_id = ?1 AND kind = 'authorization')",
+    )
+    .bind(from)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let detail = format!("updated records from {since} requested as MR-{id}");
+    event(tx, from, "update_requested", owner, &detail, Some(message_row), now).await?;
+    let detail = format!("request for updated records from {since}, following MR-{from}");
+    event(tx, id, "created", owner, &detail, Some(message_row), now).await?;
+    Ok(Reference(id))
 }
 
 /// Appends to a request's activity log.
