@@ -93,12 +93,6 @@ fn command_error_answers() {
 }
 
 #[test]
-fn not_yet_available_answer() {
-    let body = answers::not_available(command::parse("STATUS MR-1001").unwrap().info());
-    check("not_available", &as_read(&reply("Re: STATUS MR-1001", body, vec![])));
-}
-
-#[test]
 fn new_request_problem_answer() {
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/85\nSSN: 123-45\nAddress: 12 Example Lane, Lexington KY 40507\nProvider: Mayo Clinc\nFrom: 01/15/2026\n";
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

@@ -8,7 +8,6 @@ use super::new_request::Problem;
 
 const HELP: &str = include_str!("../../templates/help.txt");
 const COMMAND_ERROR: &str = include_str!("../../templates/command_error.txt");
-const NOT_AVAILABLE: &str = include_str!("../../templates/not_available.txt");
 const NEW_PROBLEMS: &str = include_str!("../../templates/new_request_problems.txt");
 const NEW_DUPLICATE: &str = include_str!("../../templates/new_request_duplicate.txt");
 const PROVIDER_REQUEST: &str = include_str!("../../templates/provider_request.txt");
@@ -44,15 +43,6 @@ pub fn command_error(error: &CommandError) -> String {
     };
     let problem = if problem.ends_with(['.', '?', '!']) { problem } else { format!("{problem}.") };
     render("command_error.txt", COMMAND_ERROR, context! { problem, example => example.map(|e| e.example) })
-}
-
-/// The answer to a command this build does not carry out yet.
-pub fn not_available(info: &CommandInfo) -> String {
-    render(
-        "not_available.txt",
-        NOT_AVAILABLE,
-        context! { word => info.word, available => super::command::AVAILABLE.to_vec() },
-    )
 }
 
 /// The answer to a `NEW` that cannot become a request yet: every problem, then the corrected form.

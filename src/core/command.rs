@@ -43,45 +43,51 @@ pub const COMMANDS: &[CommandInfo] = &[
     },
     CommandInfo {
         word: "NOTE",
-        usage: "NOTE <text>",
+        usage: "NOTE [MR-n] <text>",
         example: "NOTE Called ROI, they are pulling the chart",
         summary: "add a note to a request's activity log",
     },
     CommandInfo {
         word: "APPROVE",
-        usage: "APPROVE",
+        usage: "APPROVE [MR-n]",
         example: "APPROVE",
-        summary: "approve the invoice held on a request (reply to the approval message)",
+        summary: "approve the invoice held on a request (reply to the approval message, or name the request)",
     },
     CommandInfo {
         word: "DECLINE",
-        usage: "DECLINE <reason>",
+        usage: "DECLINE [MR-n] <reason>",
         example: "DECLINE fee exceeds the KY statute",
         summary: "decline a held invoice",
     },
     CommandInfo {
         word: "RESEND",
-        usage: "RESEND (with corrected attachments)",
+        usage: "RESEND [MR-n] (with corrected attachments)",
         example: "RESEND",
         summary: "rebuild the package with the attached documents and send it again",
     },
     CommandInfo {
         word: "RECEIVED",
-        usage: "RECEIVED",
+        usage: "RECEIVED [MR-n]",
         example: "RECEIVED",
         summary: "mark the records received (stops follow-ups)",
     },
     CommandInfo {
         word: "CANCEL",
-        usage: "CANCEL <reason>",
+        usage: "CANCEL [MR-n] <reason>",
         example: "CANCEL client settled",
         summary: "withdraw a request and tell the provider",
     },
     CommandInfo {
         word: "UPDATE",
-        usage: "UPDATE from <date>",
+        usage: "UPDATE [MR-n] from <date>",
         example: "UPDATE from 06/01/2026",
-        summary: "request updated records from a date",
+        summary: "a new request for updated records from a date (same patient and provider)",
+    },
+    CommandInfo {
+        word: "REDIRECT",
+        usage: "REDIRECT [MR-n]",
+        example: "REDIRECT",
+        summary: "send a request where the provider asked (reply to the redirect notice)",
     },
     CommandInfo {
         word: "FILE",
@@ -104,16 +110,6 @@ pub const COMMANDS: &[CommandInfo] = &[
     CommandInfo { word: "HELP", usage: "HELP", example: "HELP", summary: "this list" },
 ];
 
-/// The commands this version carries out; the others are parsed and answered "not yet".
-pub const AVAILABLE: &[&str] = &["NEW", "PROVIDER ADD", "PROVIDER FIND", "FILE", "HELP"];
-
-impl Command {
-    /// Whether this version carries the command out (see [`AVAILABLE`]).
-    pub fn is_available(&self) -> bool {
-        AVAILABLE.contains(&self.info().word)
-    }
-}
-
 /// Which requests `LIST` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListFilter {
@@ -131,13 +127,14 @@ pub enum Command {
     Status(Option<Reference>),
     List(ListFilter),
     History(Option<Reference>),
-    Note(String),
-    Approve,
-    Decline(String),
-    Resend,
-    Received,
-    Cancel(String),
-    Update { from: String },
+    Note { reference: Option<Reference>, text: String },
+    Approve(Option<Reference>),
+    Decline { reference: Option<Reference>, reason: String },
+    Resend(Option<Reference>),
+    Received(Option<Reference>),
+    Cancel { reference: Option<Reference>, reason: String },
+    Update { reference: Option<Reference>, from: String },
+    Redirect(Option<Reference>),
     File(Reference),
     ProviderAdd,
     ProviderFind(String),
@@ -152,13 +149,14 @@ impl Command {
             Command::Status(_) => "STATUS",
             Command::List(_) => "LIST",
             Command::History(_) => "HISTORY",
-            Command::Note(_) => "NOTE",
-            Command::Approve => "APPROVE",
-            Command::Decline(_) => "DECLINE",
-            Command::Resend => "RESEND",
-            Command::Received => "RECEIVED",
-            Command::Cancel(_) => "CANCEL",
+            Command::Note { .. } => "NOTE",
+            Command::Approve(_) => "APPROVE",
+            Command::Decline { .. } => "DECLINE",
+            Command::Resend(_) => "RESEND",
+            Command::Received(_) => "RECEIVED",
+            Command::Cancel { .. } => "CANCEL",
             Command::Update { .. } => "UPDATE",
+            Command::Redirect(_) => "REDIRECT",
             Command::File(_) => "FILE",
             Command::ProviderAdd => "PROVIDER ADD",
             Command::ProviderFind(_) => "PROVIDER FIND",
@@ -202,11 +200,19 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
             .map_err(|problem| CommandError::BadArguments { info, problem })
     };
     let info = |w: &str| lookup(w).expect("listed command");
-    let needs_text = |w: &str, what: &str| -> Result<String, CommandError> {
-        if rest.is_empty() {
+    // An optional `MR-n` first, then text: `DECLINE MR-1042 too expensive`.
+    let (leading_ref, after_ref) = leading_reference(rest);
+    let needs_text = |w: &str, what: &str| -> Result<(Option<Reference>, String), CommandError> {
+        if after_ref.is_empty() {
             Err(CommandError::BadArguments { info: info(w), problem: format!("{w} needs {what}") })
         } else {
-            Ok(rest.to_string())
+            Ok((leading_ref, after_ref.to_string()))
+        }
+    };
+    let only_ref = |w: &str| -> Result<Option<Reference>, CommandError> {
+        match (leading_ref, after_ref.is_empty()) {
+            (r, true) => Ok(r),
+            (_, false) => arg_ref(info(w)),
         }
     };
     match word.as_str() {
@@ -225,13 +231,16 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "STATUS" => arg_ref(info("STATUS")).map(Command::Status),
         "HISTORY" => arg_ref(info("HISTORY")).map(Command::History),
         "LIST" => parse_list_filter(rest).map(Command::List),
-        "NOTE" => needs_text("NOTE", "the text of the note").map(Command::Note),
-        "APPROVE" => Ok(Command::Approve),
-        "DECLINE" => needs_text("DECLINE", "a reason").map(Command::Decline),
-        "RESEND" => Ok(Command::Resend),
-        "RECEIVED" => Ok(Command::Received),
-        "CANCEL" => needs_text("CANCEL", "a reason").map(Command::Cancel),
-        "UPDATE" => parse_update(rest),
+        "NOTE" => needs_text("NOTE", "the text of the note").map(|(reference, text)| Command::Note { reference, text }),
+        "APPROVE" | "APPROVED" => only_ref("APPROVE").map(Command::Approve),
+        "DECLINE" | "DECLINED" => {
+            needs_text("DECLINE", "a reason").map(|(reference, reason)| Command::Decline { reference, reason })
+        }
+        "RESEND" => only_ref("RESEND").map(Command::Resend),
+        "RECEIVED" => only_ref("RECEIVED").map(Command::Received),
+        "CANCEL" => needs_text("CANCEL", "a reason").map(|(reference, reason)| Command::Cancel { reference, reason }),
+        "UPDATE" => parse_update(leading_ref, after_ref),
+        "REDIRECT" => only_ref("REDIRECT").map(Command::Redirect),
         "FILE" => match arg_ref(info("FILE"))? {
             Some(r) => Ok(Command::File(r)),
             None => Err(CommandError::BadArguments {
@@ -259,10 +268,19 @@ fn parse_list_filter(rest: &str) -> Result<ListFilter, CommandError> {
     }
 }
 
-fn parse_update(rest: &str) -> Result<Command, CommandError> {
+/// `MR-1042 rest…` → (Some(MR-1042), "rest…"); otherwise (None, the whole text).
+fn leading_reference(rest: &str) -> (Option<Reference>, &str) {
+    let first = rest.split_whitespace().next().unwrap_or("");
+    match first.trim_end_matches([',', ':', '.']).parse::<Reference>() {
+        Ok(r) => (Some(r), rest[first.len()..].trim()),
+        Err(_) => (None, rest),
+    }
+}
+
+fn parse_update(reference: Option<Reference>, rest: &str) -> Result<Command, CommandError> {
     let lower = rest.to_ascii_lowercase();
     match lower.strip_prefix("from") {
-        Some(date) if !date.trim().is_empty() => Ok(Command::Update { from: rest[4..].trim().to_string() }),
+        Some(date) if !date.trim().is_empty() => Ok(Command::Update { reference, from: rest[4..].trim().to_string() }),
         _ => Err(CommandError::BadArguments {
             info: lookup("UPDATE").expect("listed"),
             problem: "UPDATE needs the date the updated records start from".into(),

@@ -124,7 +124,7 @@ fn records(
         listed: names(&listed),
     });
     let subject = if complete { "Records received" } else { "Records partly received" };
-    p.push(to_owner(request, reading, subject, body, attached, "records"));
+    p.push(to_owner(request, subject, body, attached, "records"));
     Ok(p)
 }
 
@@ -200,7 +200,7 @@ async fn invoice(
                 attached,
                 approvers: approvers.join(", "),
             });
-            let mut out = mail(request, reading, approvers, &format!("Approval needed: invoice {amount_words}"), body);
+            let mut out = mail(request, approvers, &format!("Approval needed: invoice {amount_words}"), body);
             out.attachments = attachments;
             p.push(Do::Email { out, purpose: "notice", tag: Some("approval") });
         }
@@ -208,7 +208,7 @@ async fn invoice(
             let how =
                 format!("automatically (at or under {})", format_cents(settings.invoices.auto_approve_up_to_cents));
             p.event("invoice_approved", "medrec", format!("invoice of {amount_words} approved {how}"));
-            p.push(billing(intake, request, reading, &amount_words, &how, &fee_words, attachments));
+            p.push(billing(intake, request, &amount_words, &how, &fee_words, attachments));
             if decision == InvoiceDecision::ApproveAndTell {
                 let body = format!(
                     "{} sent an invoice of {amount_words} for {} ({}). It is under the {} approval limit, so I \
@@ -218,7 +218,7 @@ async fn invoice(
                     request.patient_name,
                     format_cents(settings.approval_required_above_cents)
                 );
-                p.push(to_owner(request, reading, "Invoice approved", body, Vec::new(), "invoice"));
+                p.push(to_owner(request, "Invoice approved", body, Vec::new(), "invoice"));
             }
         }
     }
@@ -229,7 +229,6 @@ async fn invoice(
 pub(super) fn billing(
     intake: &Intake,
     request: &RequestDetail,
-    reading: &Reading<'_>,
     amount: &str,
     approved: &str,
     fee_check: &str,
@@ -259,7 +258,7 @@ pub(super) fn billing(
         owner: request.owner.clone(),
     });
     let to = intake.settings.invoices.billing_address.clone().unwrap_or_else(|| request.owner.clone());
-    let mut out = mail(request, reading, vec![to], &format!("Pre-pay invoice {amount}"), body);
+    let mut out = mail(request, vec![to], &format!("Pre-pay invoice {amount}"), body);
     out.attachments = attachments;
     Do::Email { out, purpose: "notice", tag: Some("billing") }
 }
@@ -292,7 +291,7 @@ fn deficiency(
     });
     let _ = intake;
     let attachments = if files.is_empty() { vec![original(reading.raw)] } else { files.to_vec() };
-    p.push(to_owner(request, reading, "Deficiency: action needed", body, attachments, "deficiency"));
+    p.push(to_owner(request, "Deficiency: action needed", body, attachments, "deficiency"));
     p
 }
 
@@ -307,7 +306,7 @@ fn no_records(request: &RequestDetail, reading: &Reading<'_>, p: Planned, files:
         provider_words: quote(reading.new_text, 4000),
         attached: !files.is_empty(),
     });
-    p.push(to_owner(request, reading, "No records", body, files.to_vec(), "no_records"));
+    p.push(to_owner(request, "No records", body, files.to_vec(), "no_records"));
     p
 }
 
@@ -339,14 +338,7 @@ fn redirect_notice(intake: &Intake, request: &RequestDetail, reading: &Reading<'
         provider_words: quote(reading.new_text, 4000),
         sendable,
     });
-    p.push(to_owner(
-        request,
-        reading,
-        "The provider wants it sent elsewhere",
-        body,
-        vec![original(reading.raw)],
-        "redirect",
-    ));
+    p.push(to_owner(request, "The provider wants it sent elsewhere", body, vec![original(reading.raw)], "redirect"));
     p
 }
 
@@ -402,18 +394,17 @@ fn what_to_send(d: Deficiency) -> &'static str {
 /// A notice to the request's owner, in the thread of the request.
 fn to_owner(
     request: &RequestDetail,
-    reading: &Reading<'_>,
     subject: &str,
     body: String,
     attachments: Vec<Attachment>,
     tag: &'static str,
 ) -> Do {
-    let mut out = mail(request, reading, vec![request.owner.clone()], subject, body);
+    let mut out = mail(request, vec![request.owner.clone()], subject, body);
     out.attachments = attachments;
     Do::Email { out, purpose: "notice", tag: Some(tag) }
 }
 
-fn mail(request: &RequestDetail, _reading: &Reading<'_>, to: Vec<String>, subject: &str, body: String) -> OutgoingMail {
+fn mail(request: &RequestDetail, to: Vec<String>, subject: &str, body: String) -> OutgoingMail {
     OutgoingMail {
         to,
         subject: format!("{subject} - {}", request.provider.entry.name),

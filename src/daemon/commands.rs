@@ -30,7 +30,23 @@ pub(super) async fn plan(
         Command::ProviderAdd => answer(provider_add(intake, mail, now).await?),
         Command::ProviderFind(query) => answer(provider_find(intake, &query).await?),
         Command::File(reference) => super::replies::file(intake, mail, from, reference).await?,
-        other => answer(answers::not_available(other.info())),
+        Command::Status(named) => match super::request_commands::target(intake, named, mail) {
+            Some(reference) => answer(super::status::status(intake, reference, now).await?),
+            None => answer(
+                "Which request? Write STATUS MR-1042, or reply STATUS to one of my messages about it. LIST shows \
+                 the open requests."
+                    .into(),
+            ),
+        },
+        Command::History(named) => match super::request_commands::target(intake, named, mail) {
+            Some(reference) => answer(super::status::history(intake, reference).await?),
+            None => {
+                answer("Which request? Write HISTORY MR-1042, or reply HISTORY to one of my messages about it.".into())
+            }
+        },
+        Command::List(filter) => answer(super::status::list(intake, filter, from, now).await?),
+        Command::Help => answer(answers::help(&intake.settings.bot.name)),
+        other => super::request_commands::plan(intake, other, mail, from, now).await?,
     })
 }
 

@@ -13,6 +13,8 @@ pub mod intake;
 pub mod package;
 mod pending_core;
 mod replies;
+mod request_commands;
+mod status;
 pub mod watch;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use tracing::{error, info};
 
 use super::intake::{Intake, outgoing};
+use super::pending_core::notice_letter::NoticeData;
 use crate::core::answers::{self, Confirmation, ProviderRequest};
 use crate::core::inbound::{Attachment, AutoSubmitted, OutgoingMail};
 use crate::core::provider::{Method, display_fax};
@@ -250,6 +251,33 @@ fn letter_data(intake: &Intake, r: &RequestDetail, channel: Channel, now: DateTi
         facility: p.name.clone(),
         approval_limit: money::format_cents(intake.settings.approval_required_above_cents),
         statute: p.state.as_deref().and_then(StatuteText::for_state),
+    }
+}
+
+/// A one-page letter to the provider about `r` (a withdrawal, a follow-up).
+pub(super) fn notice_data(
+    intake: &Intake,
+    r: &RequestDetail,
+    now: DateTime<Utc>,
+    title: &str,
+    paragraphs: Vec<String>,
+) -> NoticeData {
+    let channel = match r.channel.as_deref() {
+        Some("email") => Channel::Email,
+        _ => Channel::Fax,
+    };
+    let letter = letter_data(intake, r, channel, now);
+    NoticeData {
+        firm: letter.firm,
+        staff: letter.staff,
+        date: letter.date,
+        reference: letter.reference,
+        reply_to: letter.reply_to,
+        provider: letter.provider,
+        patient_name: r.patient_name.clone(),
+        patient_dob: dates::us(r.patient_dob),
+        title: title.to_string(),
+        paragraphs,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct PendingInvoice {
     pub amount_cents: i64,
     pub created_at: DateTime<Utc>,
     pub fee_check: Option<String>,
+    /// The stored message that brought it.
+    pub message_row: Option<i64>,
 }
 
 impl Store {
@@ -82,14 +84,19 @@ impl Store {
 
     /// The invoice of `reference` waiting for approval, if any.
     pub async fn pending_invoice(&self, reference: Reference) -> Result<Option<PendingInvoice>> {
-        let row: Option<(i64, DateTime<Utc>, Option<String>)> = sqlx::query_as(
-            "SELECT amount_cents, created_at, fee_check FROM invoices
+        let row: Option<(i64, DateTime<Utc>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT amount_cents, created_at, fee_check, message_id FROM invoices
              WHERE request_id = ?1 AND state = 'pending_approval' ORDER BY id DESC LIMIT 1",
         )
         .bind(reference.0)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(amount_cents, created_at, fee_check)| PendingInvoice { amount_cents, created_at, fee_check }))
+        Ok(row.map(|(amount_cents, created_at, fee_check, message_row)| PendingInvoice {
+            amount_cents,
+            created_at,
+            fee_check,
+            message_row,
+        }))
     }
 
     /// The most recent invoice of `reference` in any state: (amount, state).
