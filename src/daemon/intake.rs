@@ -216,11 +216,14 @@ impl Intake {
                 None
             }
             Plan::Change(p) => {
-                status = "acted".into();
+                // A provider's reply is filed; a staff command is answered.
                 note = p.steps.iter().find_map(|s| match s {
                     change::Do::File { kind } => Some(format!("{kind} reply on {}", p.reference)),
                     _ => None,
                 });
+                if note.is_some() {
+                    status = "filed".into();
+                }
                 None
             }
         };
