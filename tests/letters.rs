@@ -478,3 +478,141 @@ fn render_pngs_for_review() {
 fn letters_builtin_certification() -> String {
     fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/certification.typ")).unwrap()
 }
+
+fn notice(title: &str, paragraphs: &[&str]) -> letters::NoticeData {
+    let request = letter("KY");
+    letters::NoticeData {
+        firm: request.firm,
+        staff: request.staff,
+        date: "November 23, 2026".into(),
+        reference: "MR-1042".into(),
+        reply_to: request.reply_to,
+        provider: request.provider,
+        patient_name: "Maria Q. Sample".into(),
+        patient_dob: "03/14/1985".into(),
+        title: title.into(),
+        paragraphs: paragraphs.iter().map(|&p| p.to_owned()).collect(),
+    }
+}
+
+/// The three kinds of notice the bot sends, with the words it sends them with.
+fn notices() -> [letters::NoticeData; 3] {
+    [
+        notice(
+            "Request withdrawn",
+            &[
+                "Please withdraw our request of October 1, 2026 for this patient's records: we no longer need them, \
+                 and no further work or charges should be made on it.",
+                "If you have already prepared records or an invoice, please let us know.",
+            ],
+        ),
+        notice(
+            "Follow-up: records request of October 1, 2026",
+            &[
+                "We sent our request for this patient's records on October 1, 2026, reference MR-1042, and have \
+                 not heard from you since.",
+                "Please confirm receipt and tell us when we can expect the records, or what else you need from us.",
+            ],
+        ),
+        notice(
+            "Request resent",
+            &["Enclosed again is our request of October 1, 2026, with the signed authorization and certification \
+               page, in case the first copy did not reach you."],
+        ),
+    ]
+}
+
+#[test]
+fn each_kind_of_notice_is_one_page_with_the_reference_patient_title_and_every_paragraph() {
+    let templates = Templates::builtin();
+    for data in notices() {
+        let pdf = letters::render_notice(&templates, &data).unwrap();
+        assert_qpdf_clean(&pdf);
+        assert_eq!(letters::inspect_pdf(&pdf).unwrap().pages, 1, "{}", data.title);
+        let page = pages_text(&pdf).concat();
+        let text = flat(&page);
+        let expected = [
+            "DENHAM PROPERTY AND INJURY LAW FIRM",
+            "November 23, 2026",
+            "Attn: Medical Records Department/ROI",
+            "Bluegrass Regional Medical Center",
+            "Lexington, KY 40536",
+            "Via fax: (859) 555-0100",
+            "Patient's Name: Maria Q. Sample",
+            "Patient's DOB: 03/14/1985",
+            "Our Reference: MR-1042",
+            &data.title,
+            "Please reply to records@denhamlaw.example and quote our reference MR-1042",
+            "Jamie Rivera",
+            "Paralegal, Denham Property and Injury Law Firm",
+            "Direct: 859-900-2281",
+            "jamie@denhamlaw.example",
+        ];
+        for expected in expected.iter().copied().chain(data.paragraphs.iter().map(String::as_str)) {
+            assert!(text.contains(&flat(expected)), "{} lacks {expected:?}:\n{text}", data.title);
+        }
+        let footer = page.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default();
+        assert!(footer.contains("Ref. MR-1042"), "footer: {footer:?}");
+    }
+}
+
+#[test]
+fn markup_characters_in_a_notice_print_literally() {
+    let hostile = "O'Brien #2 * _x_ $y$ <b>";
+    let mut data = notice(hostile, &[hostile, &format!("Second: {TRICKY_NAME}")]);
+    data.patient_name = TRICKY_NAME.into();
+    data.provider.name = hostile.into();
+    let text = flat(&pages_text(&letters::render_notice(&Templates::builtin(), &data).unwrap()).join("\n"));
+    assert!(text.contains(&format!("Patient's Name: {TRICKY_NAME}")), "{text}");
+    assert!(text.contains(&format!("Second: {TRICKY_NAME}")), "{text}");
+    // The provider's name, the title and the first paragraph.
+    assert_eq!(text.matches(hostile).count(), 3, "{text}");
+}
+
+#[test]
+fn a_notice_to_a_provider_without_fax_says_via_email() {
+    let mut data = notices()[1].clone();
+    data.provider.fax = None;
+    let text = flat(&pages_text(&letters::render_notice(&Templates::builtin(), &data).unwrap()).join("\n"));
+    assert!(text.contains("Via email: roi@bluegrass.example"), "{text}");
+    assert!(!text.contains("Via fax"), "{text}");
+}
+
+#[test]
+fn a_notice_without_paragraphs_is_a_data_error() {
+    let templates = Templates::builtin();
+    let err = letters::render_notice(&templates, &notice("Request withdrawn", &[])).unwrap_err();
+    assert!(matches!(err, LetterError::Data(_)), "{err:?}");
+    assert!(err.to_string().contains("no paragraphs"), "{err}");
+    let err =
+        letters::render_notice(&templates, &notice("Request withdrawn", &["Please withdraw it.", "  "])).unwrap_err();
+    assert!(matches!(err, LetterError::Data(_)), "{err:?}");
+    assert!(err.to_string().contains("paragraph 2"), "{err}");
+}
+
+#[test]
+fn a_template_directory_without_notice_typ_falls_back_to_the_built_in_notice() {
+    let edited = letters_builtin_certification()
+        .replace("CERTIFICATION OF RECORDS CUSTODIAN", "AFFIDAVIT OF CUSTODIAN OF RECORDS");
+    let dir = template_dir(&[("certification.typ", &edited)]);
+    let templates = Templates::from_dir(dir.path()).unwrap();
+    let text = flat(&pages_text(&letters::render_notice(&templates, &notices()[0]).unwrap()).join("\n"));
+    assert!(text.contains("Request withdrawn") && text.contains("MR-1042"), "{text}");
+    let text = flat(&pages_text(&letters::render_certification(&templates, &letter("KY")).unwrap()).join("\n"));
+    assert!(text.contains("AFFIDAVIT OF CUSTODIAN OF RECORDS"), "{text}");
+
+    // And a notice.typ there replaces the built-in one.
+    let dir = template_dir(&[(letters::NOTICE, "#let d = json(\"/data.json\")\nEDITED NOTICE #d.reference\n")]);
+    let templates = Templates::from_dir(dir.path()).unwrap();
+    let text = flat(&pages_text(&letters::render_notice(&templates, &notices()[0]).unwrap()).join("\n"));
+    assert!(text.contains("EDITED NOTICE MR-1042"), "{text}");
+}
+
+#[test]
+fn notice_debug_output_hides_the_patient() {
+    let mut data = notices()[1].clone();
+    data.title = "Follow-up for Maria".into();
+    let shown = format!("{data:?}");
+    assert!(!shown.contains("Maria") && !shown.contains("03/14/1985"), "{shown}");
+    assert!(shown.contains("MR-1042"), "{shown}");
+}

@@ -156,3 +156,53 @@ pub struct CoverData {
     /// A short line under "Re:", e.g. "Medical records request".
     pub subject: String,
 }
+
+/// A one-page notice to a provider about a request already sent: a withdrawal, a follow-up, a
+/// resend cover note. The caller writes the words (`title`, `paragraphs`); the template adds
+/// letterhead, address, "Re:" block, closing and signature. `Debug` shows only the reference,
+/// date and provider: the patient, title and paragraphs are free text that may name the patient.
+#[derive(Clone, Serialize)]
+pub struct NoticeData {
+    pub firm: Letterhead,
+    pub staff: Staff,
+    /// Already formatted, e.g. "November 23, 2026".
+    pub date: String,
+    /// "MR-1042".
+    pub reference: String,
+    /// The bot's mailbox, where providers should reply.
+    pub reply_to: String,
+    /// Its fax, else its email, is printed as the "Via …" line.
+    pub provider: Provider,
+    pub patient_name: String,
+    /// Already formatted, e.g. "03/14/1985".
+    pub patient_dob: String,
+    /// The bold line under "Re:", e.g. "Request withdrawn".
+    pub title: String,
+    /// Plain text, one entry per paragraph; at least one.
+    pub paragraphs: Vec<String>,
+}
+
+impl NoticeData {
+    /// What must hold before the notice can be typeset; the message names the missing piece.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.paragraphs.is_empty() {
+            return Err("the notice has no paragraphs".into());
+        }
+        if let Some(i) = self.paragraphs.iter().position(|p| p.trim().is_empty()) {
+            return Err(format!("paragraph {} of the notice is empty", i + 1));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for NoticeData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NoticeData")
+            .field("reference", &self.reference)
+            .field("date", &self.date)
+            .field("provider", &self.provider.name)
+            .field("patient", &"<redacted>")
+            .field("paragraphs", &self.paragraphs.len())
+            .finish_non_exhaustive()
+    }
+}

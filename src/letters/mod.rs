@@ -1,4 +1,4 @@
-//! Request letters, certification pages and fax cover sheets, typeset with Typst, and the
+//! Request letters, certification pages, fax cover sheets and notices, typeset with Typst, and the
 //! request package merged into one PDF.
 //!
 //! Typst runs as a library in a closed [`world`]: the templates from `templates/` (or a
@@ -14,10 +14,12 @@ mod render;
 mod templates;
 mod world;
 
-pub use data::{Channel, CoverData, LetterData, Letterhead, Patient, Provider, RecordRange, Staff, StatuteText};
+pub use data::{
+    Channel, CoverData, LetterData, Letterhead, NoticeData, Patient, Provider, RecordRange, Staff, StatuteText,
+};
 pub use inspect::{PdfInfo, PdfProblem, inspect_pdf, pdf_text};
 pub use merge::merge;
-pub use templates::{CERTIFICATION, FAX_COVER, LETTER, LETTERHEAD, Templates};
+pub use templates::{CERTIFICATION, FAX_COVER, LETTER, LETTERHEAD, NOTICE, Templates};
 pub use world::warm_up;
 
 /// Why a letter or package could not be made. None of these is worth retrying: a person must
@@ -62,6 +64,12 @@ pub fn render_certification(templates: &Templates, data: &LetterData) -> Result<
 /// The fax cover sheet.
 pub fn render_cover(templates: &Templates, data: &CoverData) -> Result<Vec<u8>, LetterError> {
     render::render(templates, FAX_COVER, data)
+}
+
+/// A notice about a request already sent (withdrawal, follow-up, resend note), on the letterhead.
+pub fn render_notice(templates: &Templates, data: &NoticeData) -> Result<Vec<u8>, LetterError> {
+    data.check().map_err(LetterError::Data)?;
+    render::render(templates, NOTICE, data)
 }
 
 /// Letter, then the authorization as the staff member sent it, then the certification page.

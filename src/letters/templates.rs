@@ -15,13 +15,16 @@ pub const LETTER: &str = "letter.typ";
 pub const CERTIFICATION: &str = "certification.typ";
 /// The fax cover sheet.
 pub const FAX_COVER: &str = "fax-cover.typ";
+/// A one-page notice about a request already sent (withdrawal, follow-up, resend note).
+pub const NOTICE: &str = "notice.typ";
 /// Letterhead and page style shared by the others (`#import "letterhead.typ": *`).
 pub const LETTERHEAD: &str = "letterhead.typ";
 
-const BUILTIN: [(&str, &str); 4] = [
+const BUILTIN: [(&str, &str); 5] = [
     (LETTER, include_str!("../../templates/letter.typ")),
     (CERTIFICATION, include_str!("../../templates/certification.typ")),
     (FAX_COVER, include_str!("../../templates/fax-cover.typ")),
+    (NOTICE, include_str!("../../templates/notice.typ")),
     (LETTERHEAD, include_str!("../../templates/letterhead.typ")),
 ];
 
