@@ -37,6 +37,7 @@ async fn every_mime_oddity_is_stored_without_a_panic() {
                 eprintln!("{} recognised as a duplicate", file.display());
                 duplicates += 1;
             }
+            Ingested::Stale => panic!("{}: take() plans again until the request holds still", file.display()),
         }
     }
     let (inbound, _, _) = intake.store.counts().await.unwrap();

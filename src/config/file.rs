@@ -76,7 +76,7 @@ pub struct InvoicesFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LettersFile {
-    /// A directory with edited copies of `letter.typ`, `certification.typ`, `fax-cover.typ`
+    /// A directory with edited copies of `letter.typ`, `certification.typ`, `fax-cover.typ`, `notice.typ`
     /// (and `letterhead.typ`); files missing there come from the built-in templates.
     #[serde(default)]
     pub templates_dir: Option<String>,

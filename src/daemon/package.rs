@@ -7,14 +7,13 @@ use chrono::{DateTime, Utc};
 use tracing::{error, info};
 
 use super::intake::{Intake, outgoing};
-use super::pending_core::notice_letter::NoticeData;
 use crate::core::answers::{self, Confirmation, ProviderRequest};
 use crate::core::inbound::{Attachment, AutoSubmitted, OutgoingMail};
 use crate::core::provider::{Method, display_fax};
 use crate::core::reference::Reference;
 use crate::core::{dates, money};
 use crate::letters::{
-    self, Channel, CoverData, LetterData, Letterhead, Patient, Provider, RecordRange, Staff, StatuteText,
+    self, Channel, CoverData, LetterData, Letterhead, NoticeData, Patient, Provider, RecordRange, Staff, StatuteText,
 };
 use crate::store::{NewDocument, RequestDetail, Submission};
 

@@ -76,21 +76,3 @@ pub mod fee_check {
         None
     }
 }
-pub mod notice_letter {
-    use crate::letters::{LetterError, Letterhead, Provider, Staff, Templates};
-    pub struct NoticeData {
-        pub firm: Letterhead,
-        pub staff: Staff,
-        pub date: String,
-        pub reference: String,
-        pub reply_to: String,
-        pub provider: Provider,
-        pub patient_name: String,
-        pub patient_dob: String,
-        pub title: String,
-        pub paragraphs: Vec<String>,
-    }
-    pub fn render_notice(templates: &Templates, data: &NoticeData) -> Result<Vec<u8>, LetterError> {
-        Err(LetterError::Data("not yet".into()))
-    }
-}

@@ -358,8 +358,7 @@ async fn withdrawal_letter(intake: &Intake, request: &RequestDetail, now: DateTi
         ],
     );
     let templates = intake.templates.clone();
-    let pdf = tokio::task::spawn_blocking(move || super::pending_core::notice_letter::render_notice(&templates, &data))
-        .await??;
+    let pdf = tokio::task::spawn_blocking(move || letters::render_notice(&templates, &data)).await??;
     let name = format!("{}-withdrawal.pdf", request.reference);
     let attachment = Attachment { filename: name, content_type: "application/pdf".into(), bytes: pdf };
     store_file(intake, &request.reference.to_string(), &attachment).await

@@ -29,6 +29,11 @@ pub struct PendingInvoice {
     pub message_row: Option<i64>,
 }
 
+/// A `LIST` row as selected: id, patient, provider, state, owner, submitted, ETA.
+type ListRow = (i64, String, String, String, String, Option<DateTime<Utc>>, Option<NaiveDate>);
+/// An invoice row as selected: amount, created, fee check, message.
+type InvoiceRow = (i64, DateTime<Utc>, Option<String>, Option<i64>);
+
 impl Store {
     /// Requests for `LIST`: open ones by filter; `overdue` means submitted before `due_before`
     /// (or past a promised date) and not yet received.
@@ -47,9 +52,8 @@ impl Store {
             ListFilter::Overdue => "overdue",
             ListFilter::Mine => "mine",
         };
-        let rows: Vec<(i64, String, String, String, String, Option<DateTime<Utc>>, Option<NaiveDate>)> =
-            sqlx::query_as(
-                "SELECT r.id, r.patient_name, p.name, r.state, r.owner, r.submitted_at, r.eta
+        let rows: Vec<ListRow> = sqlx::query_as(
+            "SELECT r.id, r.patient_name, p.name, r.state, r.owner, r.submitted_at, r.eta
                  FROM requests r JOIN providers p ON p.id = r.provider_id
                  WHERE r.state NOT IN ('received', 'no_records', 'cancelled')
                    AND CASE ?1
@@ -60,14 +64,14 @@ impl Store {
                             AND ((r.eta IS NULL AND r.submitted_at < ?3) OR r.eta < ?4)
                        ELSE 1 END
                  ORDER BY r.id LIMIT ?5",
-            )
-            .bind(filter)
-            .bind(owner)
-            .bind(due_before)
-            .bind(today)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        )
+        .bind(filter)
+        .bind(owner)
+        .bind(due_before)
+        .bind(today)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, patient_name, provider, state, owner, submitted_at, eta)| ListedRequest {
@@ -84,7 +88,7 @@ impl Store {
 
     /// The invoice of `reference` waiting for approval, if any.
     pub async fn pending_invoice(&self, reference: Reference) -> Result<Option<PendingInvoice>> {
-        let row: Option<(i64, DateTime<Utc>, Option<String>, Option<i64>)> = sqlx::query_as(
+        let row: Option<InvoiceRow> = sqlx::query_as(
             "SELECT amount_cents, created_at, fee_check, message_id FROM invoices
              WHERE request_id = ?1 AND state = 'pending_approval' ORDER BY id DESC LIMIT 1",
         )
