@@ -5,12 +5,14 @@
 # Usage (as root; runs without systemd; /etc/postfix and /etc/dovecot stay unused):
 #   bash scripts/mail-servers.sh up            # install packages if missing, configure, start, wait for ports
 #   . "${MAIL_ROOT:-/tmp/medrec-mail}/env"     # exports for the tests (also: MEDREC_TEST_MAIL_ENV=$MAIL_ROOT/env)
-#   bash scripts/mail-servers.sh selftest      # prove the rig works (SMTP x3, IDLE, Auth-Results, bounce, restart)
+#   bash scripts/mail-servers.sh selftest      # prove the rig works (SMTP x3, IDLE, Auth-Results, bounce, restart, vacation)
 #   bash scripts/mail-servers.sh restart-imap  # stop + start Dovecot only; mail is kept (simulates an IMAP restart)
 #   bash scripts/mail-servers.sh stop-imap     # first half of restart-imap ...
 #   bash scripts/mail-servers.sh start-imap    # ... second half (waits for Dovecot's ports, flushes Postfix's queue)
 #   bash scripts/mail-servers.sh env           # print the exports (the running instance's, if any)
 #   bash scripts/mail-servers.sh down          # stop both and delete $MAIL_ROOT
+#   bash scripts/mail-servers.sh vacation ADDRESS     # ADDRESS's mailbox answers every message it may (Sieve vacation)
+#   bash scripts/mail-servers.sh sieve ADDRESS FILE   # make FILE (a Sieve script) ADDRESS's active script
 # Every setting below can be overridden from the environment (e.g. MAIL_ROOT=/tmp/x SMTP_PORT=20025 ... up).
 #
 # Topology (everything on 127.0.0.1):
@@ -30,6 +32,19 @@
 #   :10025 (unauthenticated)            Authentication-Results: mail.test; auth=none
 # It is always the topmost Authentication-Results; a client-supplied one with the same authserv-id is
 # NOT stripped (see write_postfix_conf for why) and simply stays below ours.
+#
+# Sieve (Pigeonhole, package dovecot-sieve) runs at every LMTP delivery. A mailbox without a script
+# just keeps its mail, as before. A mailbox's script lives in its home directory,
+#   $MAIL_ROOT/mail/<domain>/<local part>/sieve/<name>.sieve   (lower-cased address, owned by vmail)
+#   $MAIL_ROOT/mail/<domain>/<local part>/.dovecot.sieve        symlink to the active one
+# which `sieve`/`vacation` write, compile (so a syntax error fails there, not silently at delivery)
+# and chown. `vacation` installs `vacation :seconds 0` with sieve_vacation_min_period = 0, so EVERY
+# message that Pigeonhole deems answerable is answered (no once-per-sender memory), and
+# sieve_vacation_dont_check_recipient = yes, so it answers whatever the To/Cc say. Pigeonhole still
+# never answers, by design (RFC 5230 §4.6, RFC 3834): mail with Auto-Submitted other than "no",
+# Precedence bulk/list/junk, List-* headers, a null or mailer-daemon/owner-/-request-like envelope
+# sender, or from the mailbox's own address. Replies go to the ENVELOPE sender (Return-Path), from
+# the null sender <>, with "Auto-Submitted: auto-replied", submitted to Postfix's plain port.
 #
 # While Dovecot is stopped (stop-imap), LMTP and SASL are down too: submit via the plain port :10025,
 # Postfix queues the mail and delivers it when Dovecot is back (start-imap also flushes the queue).
@@ -136,16 +151,17 @@ wait_pid_gone() { # pid timeout_s; SIGKILL if it outlives the timeout
 # ---------------------------------------------------------------------------------------------
 install_pkgs() {
   if command -v dovecot >/dev/null && [ -x /usr/lib/dovecot/lmtp ] && [ -x /usr/lib/dovecot/imap ] &&
+    [ -e /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] && command -v sievec >/dev/null &&
     command -v postfix >/dev/null && command -v openssl >/dev/null; then
     return 0
   fi
   local t0=$SECONDS
-  log "installing dovecot-imapd dovecot-lmtpd postfix openssl (apt)"
+  log "installing dovecot-imapd dovecot-lmtpd dovecot-sieve postfix openssl (apt)"
   export DEBIAN_FRONTEND=noninteractive
   # Keep Debian's postinst from writing an 'Internet Site' /etc/postfix/main.cf that we never use.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt-get update -qq </dev/null
-  apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl </dev/null >/dev/null
+  apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd dovecot-sieve postfix openssl </dev/null >/dev/null
   log "apt took $((SECONDS - t0))s"
 }
 
@@ -262,6 +278,19 @@ protocol imap {
 }
 protocol lmtp {
   postmaster_address = postmaster@$MAIL_AUTHSERV_ID
+  # Pigeonhole Sieve at delivery; see the header of scripts/mail-servers.sh for the layout
+  mail_plugins = \$mail_plugins sieve
+}
+# Mail that Sieve sends (vacation replies) goes through Postfix's plain port, like anybody's.
+submission_host = 127.0.0.1:$SMTP_PORT
+plugin {
+  # per mailbox: scripts in ~/sieve, the active one linked from ~/.dovecot.sieve (none: plain keep)
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  # ":seconds 0" (RFC 6131) and a zero minimum: answer every answerable message, not once a day
+  sieve_extensions = +vacation-seconds
+  sieve_vacation_min_period = 0
+  # answer whatever the To/Cc say (mail from the bot is often addressed to someone else)
+  sieve_vacation_dont_check_recipient = yes
 }
 service imap-login {
   inet_listener imap {
@@ -287,6 +316,18 @@ service auth {
   }
 }
 EOF
+}
+
+# The script `vacation ADDRESS` installs: an out-of-office that answers every answerable message.
+write_sieve_templates() {
+  cat >"$ETC/vacation.sieve" <<'EOF'
+# generated by scripts/mail-servers.sh — test rig only
+require ["vacation-seconds"];
+# no :subject: Pigeonhole's default is "Auto: <original subject>"
+vacation :seconds 0
+  "I am out of the office and will read your message when I return. This is an automatic reply.";
+EOF
+  chmod 644 "$ETC/vacation.sieve"
 }
 
 dovecot_start() {
@@ -513,6 +554,7 @@ do_up() {
 
   make_certs
   write_dovecot_conf
+  write_sieve_templates
   write_postfix_conf
   dovecot_start
   postfix_start
@@ -559,6 +601,61 @@ do_restart_imap() {
   do_stop_imap
   do_start_imap
   log "dovecot restarted in $((SECONDS - t0))s, mail kept"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sieve per mailbox (layout in the header)
+# ---------------------------------------------------------------------------------------------
+# the home directory Dovecot's userdb gives an address: $MAIL_ROOT/mail/<domain>/<local part>
+mailbox_home() {
+  local a=${1,,}
+  # Only plain addresses: the parts become path components, and a +detail would name another home.
+  [[ $a =~ ^([a-z0-9][a-z0-9._-]*)@([a-z0-9][a-z0-9.-]*)$ ]] ||
+    die "not an address this script takes: '$1' (letters, digits, '.', '_', '-'; no +detail)"
+  [ "${BASH_REMATCH[1]}" != nosuchuser ] || die "nosuchuser has no mailbox"
+  echo "$MAIL_ROOT/mail/${BASH_REMATCH[2]}/${BASH_REMATCH[1]}"
+}
+
+install_sieve() { # address file name
+  local home dir
+  home=$(mailbox_home "$1")
+  [ -r "$2" ] || die "no Sieve script at '$2'"
+  [[ $3 =~ ^[a-z0-9-]+$ ]] || die "bad script name '$3'"
+  # Dovecot makes a home at its first delivery; one that has had no mail yet is made here, as vmail's.
+  for dir in "${home%/*}" "$home" "$home/sieve"; do
+    [ -d "$dir" ] || install -d -m 0700 -o "$VMAIL_USER" -g "$VMAIL_USER" "$dir"
+  done
+  # Compiled first, as the delivering user, to check it: a broken script fails here (at delivery
+  # Dovecot would only log the error and keep the mail, so a test would wait for nothing), and
+  # leaves the mailbox's current script as it was.
+  install -m 0600 -o "$VMAIL_USER" -g "$VMAIL_USER" "$2" "$home/sieve/$3.new.sieve"
+  if ! runuser -u "$VMAIL_USER" -- sievec -c "$DOVECOT_CONF" "$home/sieve/$3.new.sieve"; then
+    rm -f "$home/sieve/$3.new.sieve"
+    die "sievec refused $2 (see above)"
+  fi
+  rm -f "$home/sieve/$3.new.svbin"
+  mv -f "$home/sieve/$3.new.sieve" "$home/sieve/$3.sieve"
+  ln -sfn "sieve/$3.sieve" "$home/.dovecot.sieve"
+  chown -h "$VMAIL_USER:$VMAIL_USER" "$home/.dovecot.sieve"
+  log "$1: active Sieve script $home/sieve/$3.sieve"
+}
+
+do_sieve() { # address file
+  need_root
+  check_settings
+  load_instance_env
+  [ "$#" -eq 2 ] || die "usage: $0 sieve ADDRESS FILE"
+  [ -e "$DOVECOT_CONF" ] || die "no instance in $MAIL_ROOT: run 'up' first"
+  install_sieve "$1" "$2" custom
+}
+
+do_vacation() { # address
+  need_root
+  check_settings
+  load_instance_env
+  [ "$#" -eq 1 ] || die "usage: $0 vacation ADDRESS"
+  [ -e "$ETC/vacation.sieve" ] || die "no instance in $MAIL_ROOT (or one from before 'vacation' existed): run 'up'"
+  install_sieve "$1" "$ETC/vacation.sieve" vacation
 }
 
 # selftest: python3 checks in phases, with the script's own stop/start-imap in between
@@ -726,6 +823,48 @@ def deliver():
     im.logout()
 
 
+def vacation():
+    # the bash side has run `vacation VAC` first
+    t0 = time.time()
+    vac = f"selftest-v-{TAG}@provider.example"
+    vim, ims = imap(vac), imap(SENDER)
+
+    def replies_to(kind):
+        _, d = ims.uid("SEARCH", None, "HEADER", "In-Reply-To", f"<{kind}.{TAG}@selftest.example>")
+        return d[0].split()
+
+    # 1. automatic mail (as every message from the bot is) is kept and never answered ...
+    with smtplib.SMTP(H, int(E["SMTP_PORT"]), local_hostname=EHLO) as s:
+        s.send_message(msg("vacauto", [vac], [("Auto-Submitted", "auto-generated")]))
+    wait_for(vim, [f"vacauto {TAG}"])
+    # ... its Sieve run is over once it is in the INBOX: any reply to it is in Postfix's queue now,
+    # ahead of the reply to the next message, which is the marker that bounds the wait.
+    with smtplib.SMTP(H, int(E["SMTP_PORT"]), local_hostname=EHLO) as s:
+        s.send_message(msg("vacplain", [vac]))
+    end = time.time() + 20
+    while not replies_to("vacplain"):
+        if time.time() > end:
+            fail(f"no vacation reply from {vac} in {SENDER}'s INBOX")
+        ims.noop()
+        time.sleep(0.1)
+    _, f = ims.uid("FETCH", replies_to("vacplain")[0], "(BODY.PEEK[HEADER])")
+    h = email.message_from_bytes(f[0][1], policy=email.policy.default)
+    # Pigeonhole writes "auto-replied (vacation)": a comment after the token (RFC 3834 §5)
+    if not str(h["Auto-Submitted"]).lower().startswith("auto-replied") or str(h["From"]).lower() != vac.lower():
+        fail(f"vacation reply: Auto-Submitted {h['Auto-Submitted']!s}, From {h['From']!s}")
+    if str(h["Return-Path"]) != "<>":
+        fail(f"vacation reply's envelope sender is {h['Return-Path']!s}, not <>")
+    print(f"  ok: plain message answered in {time.time() - t0:.2f}s: {h['Subject']!s} "
+          f"(Auto-Submitted: {h['Auto-Submitted']!s}, Return-Path: <>)")
+    if replies_to("vacauto"):
+        fail("the Auto-Submitted message was answered")
+    print("  ok: the Auto-Submitted message (sent before it) was not answered")
+    wait_for(vim, [f"vacauto {TAG}", f"vacplain {TAG}"])
+    print("  ok: both kept in the vacation mailbox")
+    vim.logout()
+    ims.logout()
+
+
 def send_while_down():
     with smtplib.SMTP(H, int(E["SMTP_PORT"]), local_hostname=EHLO) as s:
         s.send_message(msg("whiledown", [RCPT]))
@@ -779,7 +918,7 @@ def kept(extra):
     print(f"  ok: INBOX holds {', '.join(w.split()[0] for w in want)} ({time.time() - t0:.2f}s)")
 
 
-{"deliver": deliver, "while-down": send_while_down,
+{"deliver": deliver, "vacation": vacation, "while-down": send_while_down,
  "after-restart": lambda: (kept([]), plain_only_auth()), "after-start": lambda: (auth_soon_after_start(), kept(["whiledown", "afterstart"]))}[phase]()
 PY
 }
@@ -796,6 +935,9 @@ do_selftest() {
   export SELFTEST_TAG
   log "selftest: deliveries, IDLE, Authentication-Results, nosuchuser bounce, refusals"
   selftest_py deliver
+  log "selftest: Sieve vacation answers plain mail, not Auto-Submitted mail"
+  do_vacation "selftest-v-$SELFTEST_TAG@provider.example"
+  selftest_py vacation
   log "selftest: restart-imap keeps mail"
   do_restart_imap
   selftest_py after-restart
@@ -808,7 +950,7 @@ do_selftest() {
 }
 
 usage() {
-  echo "usage: $0 up|down|restart-imap|stop-imap|start-imap|env|selftest" >&2
+  echo "usage: $0 up|down|restart-imap|stop-imap|start-imap|env|selftest|vacation ADDRESS|sieve ADDRESS FILE" >&2
   exit 2
 }
 
@@ -820,5 +962,7 @@ case "${1:-}" in
   start-imap) do_start_imap ;;
   env) do_env ;;
   selftest) do_selftest ;;
+  vacation) shift; do_vacation "$@" ;;
+  sieve) shift; do_sieve "$@" ;;
   *) usage ;;
 esac

@@ -43,7 +43,7 @@ section "packages the tests use"
 # the mail servers (scripts/mail-servers.sh) and the PDF tools tests read packages with;
 # Prism comes from npm in scripts/prism.sh
 install_packages() {
-  pkgs=(postfix dovecot-imapd dovecot-lmtpd openssl poppler-utils qpdf)
+  pkgs=(postfix dovecot-imapd dovecot-lmtpd dovecot-sieve openssl poppler-utils qpdf)
 
   missing=()
   for p in "${pkgs[@]}"; do
@@ -73,7 +73,7 @@ install_packages() {
 if [ "$(id -u)" -eq 0 ]; then
   install_packages
 else
-  echo "not root: assuming postfix, dovecot, poppler-utils and qpdf are installed"
+  echo "not root: assuming postfix, dovecot (imapd, lmtpd, sieve), poppler-utils and qpdf are installed"
 fi
 
 section "cargo fmt --all -- --check"
