@@ -65,7 +65,9 @@ async fn staff_help_is_answered_over_real_mail_servers() {
     let again = message(&staff, &bot, "HELP", "<help-2@denhamlaw.example>", "HELP\n", &[]);
     servers.submit(&staff, &bot, &again).await;
     let mails = staff_inbox.wait_until(LIMIT, |m| !answers_to(m, "<help-2@denhamlaw.example>").is_empty()).await;
-    assert_eq!(mails.len(), 3, "one answer per HELP and one triage notice; nothing for the forgery");
+    assert_eq!(mails.len(), 4, "one answer per HELP, one triage notice, one warning about the forgery");
+    let warning = mails.iter().find(|m| m.subject.starts_with("Warning")).expect("the real staff member is warned");
+    assert!(warning.in_reply_to.is_none(), "the forgery itself is not answered");
     assert_eq!(mails.iter().filter(|m| m.subject.starts_with("Triage")).count(), 1);
     assert_eq!(answers_to(&mails, "<help-1@denhamlaw.example>").len(), 1);
     assert!(bot_inbox.all().await.is_empty(), "everything taken moved to Processed");

@@ -11,7 +11,6 @@ pub mod deliver;
 pub mod fax;
 pub mod intake;
 pub mod package;
-mod pending_core;
 mod replies;
 mod request_commands;
 mod status;
