@@ -12,35 +12,10 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 const ROUNDS: usize = 20;
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// Dovecot's delivery time of the one message under `maildir` (any folder) containing `needle`.
-fn delivered_at(maildir: &Path, needle: &str) -> f64 {
-    for folder in [maildir.to_path_buf(), maildir.join(".Processed")] {
-        for sub in ["cur", "new"] {
-            let Ok(dir) = std::fs::read_dir(folder.join(sub)) else { continue };
-            for entry in dir.map(Result::unwrap) {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                if String::from_utf8_lossy(&bytes).contains(needle) {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    let (secs, rest) = name.split_once(".M").expect("Dovecot maildir name");
-                    let usecs: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                    return secs.parse::<f64>().unwrap() + usecs.parse::<f64>().unwrap() / 1e6;
-                }
-            }
-        }
-    }
-    panic!("{needle} not found under {}", maildir.display());
-}
-
-fn maildir_of(root: &Path, address: &str) -> std::path::PathBuf {
-    let (local, domain) = address.split_once('@').unwrap();
-    root.join("mail").join(domain).join(local).join("Maildir")
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -82,8 +57,8 @@ async fn main() {
         servers.relay(&provider, &bot, &raw).await;
         let needle = format!("[{reference}] Deficiency");
         staff_inbox.wait_until(LIMIT, |m| m.iter().any(|m| m.subject.contains(&needle))).await;
-        let arrived = delivered_at(&maildir_of(&servers.root, &bot), &format!("Message-ID: {id}"));
-        let notified = delivered_at(&maildir_of(&servers.root, &staff), &needle);
+        let arrived = common::delivered_at(&common::maildir_of(&servers.root, &bot), &format!("Message-ID: {id}"));
+        let notified = common::delivered_at(&common::maildir_of(&servers.root, &staff), &needle);
         ms.push((notified - arrived) * 1000.0);
     }
     assert!(daemon.stop().success());

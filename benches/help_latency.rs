@@ -10,34 +10,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{answers_to, message};
 
 const ROUNDS: usize = 20;
-
-/// Dovecot's delivery time of the one message in `maildir` whose file contains `needle`.
-fn delivered_at(maildir: &Path, needle: &str) -> f64 {
-    for sub in ["cur", "new"] {
-        let Ok(dir) = std::fs::read_dir(maildir.join(sub)) else { continue };
-        for entry in dir.map(Result::unwrap) {
-            let bytes = std::fs::read(entry.path()).unwrap();
-            if String::from_utf8_lossy(&bytes).contains(needle) {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let (secs, rest) = name.split_once(".M").expect("Dovecot maildir name");
-                let usecs: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                return secs.parse::<f64>().unwrap() + usecs.parse::<f64>().unwrap() / 1e6;
-            }
-        }
-    }
-    panic!("{needle} not found in {}", maildir.display());
-}
-
-fn maildir_of(root: &Path, address: &str) -> std::path::PathBuf {
-    let (local, domain) = address.split_once('@').unwrap();
-    root.join("mail").join(domain).join(local).join("Maildir")
-}
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -63,8 +40,8 @@ async fn main() {
         servers.submit(&staff, &bot, &message(&staff, &bot, "HELP", &id, "HELP\n", &[])).await;
         staff_inbox.wait_until(Duration::from_secs(30), |m| !answers_to(m, &id).is_empty()).await;
         client_side.push(started.elapsed().as_secs_f64() * 1000.0);
-        let arrived = delivered_at(&maildir_of(&servers.root, &bot).join(".Processed"), &format!("Message-ID: {id}"));
-        let answered = delivered_at(&maildir_of(&servers.root, &staff), &format!("In-Reply-To: {id}"));
+        let arrived = common::delivered_at(&common::maildir_of(&servers.root, &bot), &format!("Message-ID: {id}"));
+        let answered = common::delivered_at(&common::maildir_of(&servers.root, &staff), &format!("In-Reply-To: {id}"));
         server_side.push((answered - arrived) * 1000.0);
     }
     let rss = rss_kib(daemon.pid());

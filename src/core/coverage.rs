@@ -24,6 +24,7 @@
 //! Attachment text only ever adds evidence of enclosure: its negations are ignored, and an
 //! explicit "will follow" in the reply's own words wins over it.
 
+use super::new_text::at_most;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -69,8 +70,8 @@ impl Coverage {
 /// `requested`: what the request asked for; `already`: types received by earlier replies;
 /// `new_text`: the reply's own new text; `attachment_text`: text of its PDFs.
 pub fn judge(requested: &[RecordType], already: &[RecordType], new_text: &str, attachment_text: &str) -> Coverage {
-    let said = read_reply(&tokens(head(new_text)));
-    let shown = shown_in_attachments(head(attachment_text));
+    let said = read_reply(&tokens(at_most(new_text, MAX_TEXT)));
+    let shown = shown_in_attachments(at_most(attachment_text, MAX_TEXT));
     let named_enclosed = said.outcomes.iter().any(|(_, o)| *o == Outcome::Received);
     let mut out = Coverage::default();
     let mut seen = Vec::new();
@@ -334,18 +335,6 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
 struct Tok {
     word: String,
     clause: usize,
-}
-
-/// At most [`MAX_TEXT`] bytes, cut on a character boundary.
-fn head(text: &str) -> &str {
-    if text.len() <= MAX_TEXT {
-        return text;
-    }
-    let mut end = MAX_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Cuts text into words, numbering clauses: sentence ends, `;`, "but"/"however", blank lines,

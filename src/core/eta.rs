@@ -15,6 +15,7 @@
 //! "7-10 business days, rush requests 2 days" means 10, and following up before the latest date
 //! the provider named only earns a second "we are working on it".
 
+use super::new_text::at_most;
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 /// Text beyond this many bytes is not read.
@@ -42,7 +43,7 @@ const MONTHS: &str = "january february march april may june july august septembe
 
 /// The date by which the provider says the records will come, if the text says one.
 pub fn read(text: &str, received_on: NaiveDate) -> Option<NaiveDate> {
-    let toks = tokens(head(text));
+    let toks = tokens(at_most(text, MAX_TEXT));
     let mut found: Vec<(bool, NaiveDate)> = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -76,17 +77,6 @@ enum Tok {
     Punct(char),
     /// A sentence end: words across it are not read together.
     Stop,
-}
-
-fn head(text: &str) -> &str {
-    if text.len() <= MAX_TEXT {
-        return text;
-    }
-    let mut end = MAX_TEXT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Words (lowercase), numbers and the punctuation dates are made of. "15th" is the number 15.

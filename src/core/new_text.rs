@@ -339,6 +339,16 @@ fn drop_disclaimers<'a>(lines: &[&'a str]) -> Vec<&'a str> {
     out
 }
 
+/// At most `max` bytes of `text`, cut on a character boundary: readers of provider mail bound
+/// their work on huge messages with it.
+pub fn at_most(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

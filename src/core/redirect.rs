@@ -11,6 +11,7 @@
 //! (`known`) are ignored, and so are links that are not portals (unsubscribe, privacy, images,
 //! social media).
 
+use super::new_text::at_most;
 use super::provider::{display_fax, us_fax};
 
 /// Text beyond this many bytes is not read.
@@ -93,7 +94,7 @@ const VENDORS: &[(&str, &[&str])] = &[
 
 /// `known`: addresses and fax numbers (any format) to ignore: ours and the provider's current ones.
 pub fn read(text: &str, known: &[&str]) -> Redirect {
-    let text = head(text);
+    let text = at_most(text, MAX_TEXT);
     let known_emails: Vec<String> = known.iter().filter(|k| k.contains('@')).map(|k| k.trim().to_lowercase()).collect();
     let known_faxes: Vec<String> = known.iter().filter_map(|k| us_fax(k).ok()).collect();
     let email = best(emails(text).into_iter().filter(|(_, e)| !known_emails.contains(e)), text, email_bonus);
@@ -101,14 +102,6 @@ pub fn read(text: &str, known: &[&str]) -> Redirect {
     let portal = best(portals(text).into_iter(), text, portal_bonus);
     let vendor = vendor(text);
     Redirect { email, fax, portal, vendor }
-}
-
-fn head(text: &str) -> &str {
-    let mut end = text.len().min(MAX_TEXT);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// The byte index at or before `i` that starts a character.

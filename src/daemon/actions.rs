@@ -49,7 +49,7 @@ pub(super) async fn plan(
     let p = match kind {
         Kind::Records => records(intake, request, reading, p, &files)?,
         Kind::Invoice => invoice(intake, request, reading, p, &files, now).await?,
-        Kind::Deficiency => deficiency(intake, request, reading, p, &files),
+        Kind::Deficiency => deficiency(request, reading, p, &files),
         Kind::NoRecords => no_records(request, reading, p, &files),
         Kind::Acknowledgment => acknowledgment(intake, reading, p, now),
         Kind::Redirect => redirect_notice(intake, request, reading, p),
@@ -263,13 +263,7 @@ pub(super) fn billing(
     Do::Email { out, purpose: "notice", tag: Some("billing") }
 }
 
-fn deficiency(
-    intake: &Intake,
-    request: &RequestDetail,
-    reading: &Reading<'_>,
-    p: Planned,
-    files: &[Attachment],
-) -> Planned {
+fn deficiency(request: &RequestDetail, reading: &Reading<'_>, p: Planned, files: &[Attachment]) -> Planned {
     let reason = reading.class.deficiency.unwrap_or(Deficiency::Other);
     let to = lifecycle::next(p.from, Event::Deficiency).unwrap_or(p.from);
     let mut p = p.to(to);
@@ -289,7 +283,6 @@ fn deficiency(
         attachments: names(files),
         channel,
     });
-    let _ = intake;
     let attachments = if files.is_empty() { vec![original(reading.raw)] } else { files.to_vec() };
     p.push(to_owner(request, "Deficiency: action needed", body, attachments, "deficiency"));
     p

@@ -37,14 +37,6 @@ pub enum Effect<'a> {
     Answer(NewOutgoing<'a>),
     /// Create a request (state `preparing`) and queue this acknowledgement to its owner.
     NewRequest(NewRequestRow<'a>),
-    /// A report returned our submissions: log it on each request and tell each owner.
-    Bounced(Vec<(Reference, NewOutgoing<'a>, String)>),
-    /// A provider's reply filed on its request, with its class, and logged there.
-    Reply {
-        reference: Reference,
-        kind: &'a str,
-        detail: String,
-    },
     /// A reply no request claims: send it to staff for triage (the notice is about this message).
     Triage(NewOutgoing<'a>),
     /// Changes to requests (a reply acted on, a staff command carried out) and their effects.
@@ -130,17 +122,6 @@ impl Store {
                 None
             }
             Effect::NewRequest(row) => Some(insert_request(&mut tx, row, id, now).await?),
-            Effect::Reply { reference, kind, detail } => {
-                sqlx::query("UPDATE messages SET request_id = ?2, kind = ?3 WHERE id = ?1")
-                    .bind(id)
-                    .bind(reference.0)
-                    .bind(kind)
-                    .execute(&mut *tx)
-                    .await?;
-                super::requests::event(&mut tx, reference.0, "reply_received", "provider", detail, Some(id), now)
-                    .await?;
-                None
-            }
             Effect::Triage(notice) => {
                 let outbox = queue_email(&mut tx, notice, "notice", None, now).await?;
                 sqlx::query(
@@ -192,13 +173,6 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                None
-            }
-            Effect::Bounced(notices) => {
-                for (reference, notice, detail) in notices {
-                    queue_email(&mut tx, notice, "notice", Some(reference.0), now).await?;
-                    super::requests::event(&mut tx, reference.0, "bounced", "provider", detail, Some(id), now).await?;
-                }
                 None
             }
         };

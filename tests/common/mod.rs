@@ -594,3 +594,30 @@ pub fn drop_mail(root: &Path, name: &str, raw: &[u8]) {
     std::fs::write(inbox.join("tmp").join(name), raw).unwrap();
     std::fs::rename(inbox.join("tmp").join(name), inbox.join("new").join(name)).unwrap();
 }
+
+/// Dovecot's delivery time (seconds since the epoch, from its Maildir file name
+/// `<secs>.M<usecs>P…`) of the one message under `maildir`, in the inbox or `Processed`, that
+/// contains `needle`. For the latency benches.
+pub fn delivered_at(maildir: &Path, needle: &str) -> f64 {
+    for folder in [maildir.to_path_buf(), maildir.join(".Processed")] {
+        for sub in ["cur", "new"] {
+            let Ok(dir) = std::fs::read_dir(folder.join(sub)) else { continue };
+            for entry in dir.map(Result::unwrap) {
+                let bytes = std::fs::read(entry.path()).unwrap();
+                if String::from_utf8_lossy(&bytes).contains(needle) {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let (secs, rest) = name.split_once(".M").expect("Dovecot maildir name");
+                    let usecs: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    return secs.parse::<f64>().unwrap() + usecs.parse::<f64>().unwrap() / 1e6;
+                }
+            }
+        }
+    }
+    panic!("{needle} not found under {}", maildir.display());
+}
+
+/// The Maildir of `address` on the loopback servers rooted at `root`.
+pub fn maildir_of(root: &Path, address: &str) -> PathBuf {
+    let (local, domain) = address.split_once('@').unwrap();
+    root.join("mail").join(domain).join(local).join("Maildir")
+}

@@ -152,12 +152,8 @@ fn attachment(
 fn push_limited(out: &mut String, text: &str) {
     if out.len() < REPORT_TEXT_LIMIT {
         let room = REPORT_TEXT_LIMIT - out.len();
-        let mut end = text.len().min(room);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
         out.push('\n');
-        out.push_str(&text[..end]);
+        out.push_str(crate::core::new_text::at_most(text, room));
     }
 }
 
