@@ -25,6 +25,8 @@ pub struct ConfigFile {
     pub replies: RepliesFile,
     #[serde(default)]
     pub daemon: DaemonFile,
+    #[serde(default)]
+    pub schedule: super::schedule::ScheduleFile,
 }
 
 /// Provider replies.

@@ -6,6 +6,7 @@
 //! daemon behaves the same under systemd as in a shell.
 
 mod file;
+pub mod schedule;
 mod secret;
 
 use std::net::IpAddr;
@@ -48,6 +49,8 @@ pub struct Settings {
     pub templates_dir: Option<PathBuf>,
     pub shutdown_deadline: Duration,
     pub log_format: LogFormat,
+    /// Follow-ups, reminders, the digest, business hours.
+    pub schedule: schedule::Schedule,
 }
 
 /// How invoices are approved and paid.
@@ -489,7 +492,9 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
     if !(0.0..=1.0).contains(&triage_below_confidence) {
         c.problem(format!("replies.triage_below_confidence = {triage_below_confidence} is not between 0 and 1"));
     }
+    let schedule = schedule::validate(raw.schedule, time_zone, &mut c.problems);
     Settings {
+        schedule,
         approval_required_above_cents,
         invoices,
         attach_records_up_to,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
+use super::clock::Clock;
 use tracing::{error, info, warn};
 
 use crate::config::Outgoing;
@@ -18,8 +19,9 @@ const IDLE_CHECK: Duration = Duration::from_secs(60);
 
 pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<FaxGateway>, cancel: CancellationToken) {
     let (store, wake, settings) = (intake.store.clone(), intake.outbox_wake.clone(), intake.settings.outgoing.clone());
+    let clock = intake.clock.clone();
     loop {
-        if let Err(e) = send_due(&store, &sender, &settings, &cancel).await {
+        if let Err(e) = send_due(&store, &sender, &settings, &clock, &cancel).await {
             warn!(error = %e, "reading the outbox failed; trying again shortly");
         }
         if let Err(e) = super::fax::send_due(&intake, &gateway, &cancel).await {
@@ -29,7 +31,7 @@ pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<Fax
             return;
         }
         let pause = match store.next_outbox_due().await {
-            Ok(Some(at)) => (at - super::clock::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_CHECK),
+            Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_CHECK),
             Ok(None) => IDLE_CHECK,
             Err(_) => Duration::from_secs(5),
         };
@@ -45,10 +47,11 @@ async fn send_due(
     store: &Store,
     sender: &Sender,
     settings: &Outgoing,
+    clock: &Clock,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
-        let due = store.due_emails(super::clock::now(), 20).await?;
+        let due = store.due_emails(clock.now(), 20).await?;
         if due.is_empty() {
             return Ok(());
         }
@@ -56,17 +59,23 @@ async fn send_due(
             if cancel.is_cancelled() {
                 return Ok(());
             }
-            send_one(store, sender, settings, &email).await?;
+            send_one(store, sender, settings, clock, &email).await?;
         }
     }
 }
 
-async fn send_one(store: &Store, sender: &Sender, settings: &Outgoing, email: &PendingEmail) -> anyhow::Result<()> {
-    let now = super::clock::now();
+async fn send_one(
+    store: &Store,
+    sender: &Sender,
+    settings: &Outgoing,
+    clock: &Clock,
+    email: &PendingEmail,
+) -> anyhow::Result<()> {
+    let now = clock.now();
     store.begin_attempt(email.outbox_id, retry_at(now, email.attempts, settings.retry_max)).await?;
     match sender.send(email).await {
         Ok(()) => {
-            store.mark_sent(email.outbox_id, super::clock::now()).await?;
+            store.mark_sent(email.outbox_id, clock.now()).await?;
             info!(outbox = email.outbox_id, attempts = email.attempts + 1, "email sent");
         }
         Err(SendError::Transient(e)) if gave_up(email, now, settings) => {

@@ -48,7 +48,7 @@ fn class_words(class: FailureClass) -> &'static str {
 
 /// Sends every fax that is due. Each attempt is recorded, with a retry time, before it is made.
 pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let now = super::clock::now();
+    let now = intake.clock.now();
     for fax in intake.store.due_faxes(now, 10).await? {
         if cancel.is_cancelled() {
             break;
@@ -67,7 +67,7 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         if let Some(since) = fax.uncertain_since {
             match gateway.find_sent(&job_for(fax.attempts), since).await {
                 Ok(Some(found)) => {
-                    intake.store.fax_accepted(fax.outbox_id, &found.gateway_id, super::clock::now()).await?;
+                    intake.store.fax_accepted(fax.outbox_id, &found.gateway_id, intake.clock.now()).await?;
                     info!(outbox = fax.outbox_id, gateway_id = %found.gateway_id, "fax found at the gateway after a timeout; not sent again");
                     continue;
                 }
@@ -82,7 +82,7 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         let job = job_for(attempt);
         match gateway.submit(&job).await {
             Ok(submitted) => {
-                intake.store.fax_accepted(fax.outbox_id, &submitted.gateway_id, super::clock::now()).await?;
+                intake.store.fax_accepted(fax.outbox_id, &submitted.gateway_id, intake.clock.now()).await?;
                 info!(outbox = fax.outbox_id, request = ?fax.request.map(|r| r.to_string()), gateway = gateway.name(), gateway_id = %submitted.gateway_id, "fax accepted by the gateway");
                 // The directory stand-in delivers at once; real gateways report later.
                 if let FaxGateway::Directory(_) = gateway {
@@ -135,13 +135,13 @@ async fn update(intake: &Intake, gateway: &FaxGateway, fax: &SentFax, status: &F
     if !status.supersedes(&current) {
         return Ok(());
     }
-    let change = change_for(status, fax.attempts.max(0) as u32, gateway.retry_schedule(), super::clock::now());
+    let change = change_for(status, fax.attempts.max(0) as u32, gateway.retry_schedule(), intake.clock.now());
     info!(outbox = fax.outbox_id, request = ?fax.request.map(|r| r.to_string()), change = ?change, "fax status");
     apply(intake, fax, change).await
 }
 
 async fn apply(intake: &Intake, fax: &SentFax, change: FaxChange) -> anyhow::Result<()> {
-    let now = super::clock::now();
+    let now = intake.clock.now();
     let notice = match (&change, fax.request) {
         (FaxChange::Failed { reason }, Some(reference)) => match intake.store.request_detail(reference).await? {
             Some(detail) => Some(intake.compose(
@@ -232,7 +232,7 @@ async fn inbound(
 ) -> anyhow::Result<()> {
     let pdf =
         gateway.download(media).await.map_err(|e| anyhow::anyhow!("downloading inbound fax {gateway_id}: {e}"))?;
-    let now = super::clock::now();
+    let now = intake.clock.now();
     let providers = intake.store.providers_by_fax(from).await?;
     let sender = match providers.as_slice() {
         [] => format!("{} (not in the provider directory)", display_fax(from)),

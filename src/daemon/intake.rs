@@ -29,6 +29,9 @@ pub struct Intake {
     pub me: Identity,
     pub templates: Arc<Templates>,
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the scheduler: a request changed.
+    pub schedule_wake: Arc<Notify>,
+    pub clock: super::clock::Clock,
 }
 
 /// What to store with a message.
@@ -71,13 +74,20 @@ pub struct StoredFile {
 }
 
 impl Intake {
-    pub fn new(store: Store, settings: Arc<Settings>, outbox_wake: Arc<Notify>) -> anyhow::Result<Intake> {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        outbox_wake: Arc<Notify>,
+        clock: super::clock::Clock,
+    ) -> anyhow::Result<Intake> {
         let templates = match &settings.templates_dir {
             Some(dir) => Templates::from_dir(dir)?,
             None => Templates::builtin(),
         };
         Ok(Intake {
             store,
+            schedule_wake: Arc::new(Notify::new()),
+            clock,
             policy: settings.policy(),
             me: Identity {
                 address: settings.bot.address.clone(),
@@ -107,7 +117,7 @@ impl Intake {
 
     async fn take_once(&self, place: &Place, raw: &[u8], mail: &InboundMail) -> anyhow::Result<Ingested> {
         let place = place.clone();
-        let now = super::clock::now();
+        let now = self.clock.now();
         let recent = match mail.from.as_deref() {
             Some(from) => self.store.answers_to_since(from, now - chrono::Duration::hours(1)).await?,
             None => 0,

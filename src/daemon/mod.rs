@@ -38,8 +38,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-/// Runs until `cancel` fires; the entry point for tests too.
+/// Runs until `cancel` fires.
 pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow::Result<()> {
+    run_with_clock(settings, cancel, clock::Clock::system()).await
+}
+
+/// Runs until `cancel` fires, on `clock`: the entry point for tests that move time forward.
+pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock: clock::Clock) -> anyhow::Result<()> {
     crate::mail::tls::install_crypto_provider();
     crate::mail::files::create_private_dir(&settings.documents)
         .with_context(|| format!("creating {}", settings.documents.display()))?;
@@ -52,7 +57,7 @@ pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow:
     let sender = Sender::new(&settings.outgoing.transport).context("setting up outgoing mail")?;
     let outbox_wake = Arc::new(Notify::new());
     let settings = Arc::new(settings);
-    let intake = intake::Intake::new(store.clone(), settings.clone(), outbox_wake.clone())?;
+    let intake = intake::Intake::new(store.clone(), settings.clone(), outbox_wake.clone(), clock)?;
     // Fonts and the Typst library load once, before the first letter is due.
     tokio::task::spawn_blocking(crate::letters::warm_up);
     package::prepare_pending(&intake).await;

@@ -45,7 +45,7 @@ async fn prepare(intake: &Intake, reference: Reference) -> anyhow::Result<()> {
     if request.state != "preparing" {
         return Ok(());
     }
-    let now = super::clock::now();
+    let now = intake.clock.now();
     let authorization = tokio::fs::read(&request.authorization_path).await?;
     // A bounce or a redirect may have chosen the channel; otherwise the provider's preference.
     let channel = match (request.next_channel.as_deref(), request.provider.entry.preferred_method) {
@@ -163,7 +163,7 @@ async fn prepare(intake: &Intake, reference: Reference) -> anyhow::Result<()> {
 
 async fn report_failure(intake: &Intake, reference: Reference, e: &anyhow::Error) -> anyhow::Result<()> {
     let Some(request) = intake.store.request_detail(reference).await? else { return Ok(()) };
-    let now = super::clock::now();
+    let now = intake.clock.now();
     let notice = intake.compose(
         &OutgoingMail {
             to: vec![request.owner.clone()],

@@ -83,7 +83,7 @@ async fn imap_session(
     let mut conn = inbox.connect().await?;
     *connected = true;
     let mailbox = inbox.mailbox_name();
-    let before = intake.store.note_uidvalidity(&mailbox, conn.uidvalidity.into(), super::clock::now()).await?;
+    let before = intake.store.note_uidvalidity(&mailbox, conn.uidvalidity.into(), intake.clock.now()).await?;
     if before.is_some_and(|b| b != i64::from(conn.uidvalidity)) {
         info!(
             uidvalidity = conn.uidvalidity,
