@@ -26,7 +26,7 @@ CREATE INDEX requests_updated ON requests (updated_at);
 -- it is done once, whatever restarts or repeated sweeps happen.
 ALTER TABLE due ADD COLUMN key TEXT;
 CREATE UNIQUE INDEX due_key ON due (key);
-CREATE INDEX due_request ON due (request_id) WHERE done_at IS NULL;
+CREATE INDEX due_request ON due (request_id, done_at);
 
 -- The outbox entries a due step queued carry its key with channel and recipient, unique.
 ALTER TABLE outbox ADD COLUMN step TEXT;

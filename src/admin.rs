@@ -1,5 +1,5 @@
-//! Admin commands run from the shell: `medrec providers import FILE.csv` and
-//! `medrec providers list`.
+//! Admin commands run from the shell: `medrec providers import FILE.csv`,
+//! `medrec providers list` and `medrec due`.
 
 use std::path::Path;
 
@@ -46,5 +46,28 @@ pub async fn list_providers(store: &Store) -> anyhow::Result<()> {
         );
     }
     println!("{} provider(s)", rows.len());
+    Ok(())
+}
+
+/// Prints what is due, earliest first, after planning the requests changed since the daemon
+/// last looked (so it is right even while the daemon is stopped).
+pub async fn show_due(store: &Store, settings: &crate::config::Settings, limit: i64) -> anyhow::Result<()> {
+    crate::daemon::schedule::replan_changed(store, &settings.schedule).await?;
+    let tz = settings.firm.time_zone;
+    let rows = store.due_list(None, limit).await?;
+    println!("What is due (times {}):", tz.name());
+    for row in &rows {
+        let at = row.at.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z");
+        match row.request {
+            Some(reference) => {
+                let step = crate::core::schedule::Step::from_key(&row.key).map_or_else(|| row.kind.clone(), |s| s.words());
+                println!("  {at}  {reference:<8} {step}");
+            }
+            None => println!("  {at}  {:<8} daily digest to {}", "-", row.detail.as_deref().unwrap_or("-")),
+        }
+    }
+    if rows.is_empty() {
+        println!("  nothing");
+    }
     Ok(())
 }

@@ -27,6 +27,12 @@ enum Command {
     CheckConfig,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// What is due and when: each request's next follow-up or reminder, and the digests.
+    Due {
+        /// Show at most this many steps.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// The provider directory.
     #[command(subcommand)]
     Providers(ProvidersCommand),
@@ -76,6 +82,12 @@ fn main() -> ExitCode {
         Command::Providers(ProvidersCommand::List) => with_runtime(&settings, cli.log_json, |s| async move {
             let store = medrec::store::Store::open(&s.database).await?;
             medrec::admin::list_providers(&store).await?;
+            store.close().await;
+            Ok(())
+        }),
+        Command::Due { limit } => with_runtime(&settings, cli.log_json, |s| async move {
+            let store = medrec::store::Store::open(&s.database).await?;
+            medrec::admin::show_due(&store, &s, limit).await?;
             store.close().await;
             Ok(())
         }),

@@ -25,5 +25,6 @@ pub mod patient;
 pub mod provider;
 pub mod redirect;
 pub mod reference;
+pub mod reminders;
 pub mod schedule;
 pub mod statutes;

@@ -26,6 +26,8 @@ pub enum Do {
     File { kind: &'static str },
     Event { kind: &'static str, actor: String, detail: String },
     Email { out: OutgoingMail, purpose: &'static str, tag: Option<&'static str> },
+    /// An email composed already, when its Message-ID must go in a log line of the same change.
+    Composed { mail: Composed, in_reply_to: Option<String>, purpose: &'static str, tag: Option<&'static str> },
     Fax { to: String, document: (&'static str, StoredFile) },
     Document { kind: &'static str, file: StoredFile, content_type: String },
     Invoice { amount_cents: i64, state: &'static str, fee_check: String, overcharge: bool },
@@ -63,7 +65,7 @@ impl Planned {
 
     /// Whether it queues anything to send.
     pub fn sends(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s, Do::Email { .. } | Do::Fax { .. }))
+        self.steps.iter().any(|s| matches!(s, Do::Email { .. } | Do::Composed { .. } | Do::Fax { .. }))
     }
 }
 
@@ -96,6 +98,9 @@ pub fn for_store<'a>(planned: &'a Planned, composed: &'a ComposedMail) -> Reques
                 Step::Email { out: outgoing(c, out.in_reply_to.as_deref()), purpose, tag: *tag }
             }
             (Do::Email { .. }, None) => unreachable!("every email step was composed"),
+            (Do::Composed { mail, in_reply_to, purpose, tag }, _) => {
+                Step::Email { out: outgoing(mail, in_reply_to.as_deref()), purpose, tag: *tag }
+            }
             (Do::File { kind }, _) => Step::File { kind },
             (Do::Event { kind, actor, detail }, _) => Step::Event { kind, actor, detail: detail.clone() },
             (Do::Fax { to, document: (kind, f) }, _) => {

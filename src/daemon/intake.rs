@@ -325,6 +325,9 @@ impl Intake {
                 if composed.is_some() || changes.iter().any(|p| p.sends()) {
                     self.outbox_wake.notify_one();
                 }
+                if !changes.is_empty() {
+                    self.schedule_wake.notify_one();
+                }
             }
             Ingested::Duplicate => info!(sender_domain, "message seen before; not taken again"),
             Ingested::Stale => info!(sender_domain, "request changed meanwhile; planning the message again"),

@@ -8,11 +8,14 @@ mod change;
 pub mod clock;
 mod commands;
 pub mod deliver;
+mod digest;
 pub mod fax;
+mod follow_ups;
 pub mod intake;
 pub mod package;
 mod replies;
 mod request_commands;
+pub mod schedule;
 mod status;
 pub mod watch;
 
@@ -93,6 +96,7 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
     let fax_task =
         tokio::spawn(fax::track(intake.clone(), gateway.clone(), webhook_events, settings.fax_poll, cancel.clone()));
     let deliver_task = tokio::spawn(deliver::run(intake.clone(), sender, gateway, cancel.clone()));
+    let schedule_task = tokio::spawn(schedule::run(intake.clone(), cancel.clone()));
     info!(version = env!("CARGO_PKG_VERSION"), "medrec ready");
 
     cancel.cancelled().await;
@@ -102,6 +106,7 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
         let _ = inbox_task.await;
         let _ = deliver_task.await;
         let _ = fax_task.await;
+        let _ = schedule_task.await;
         if let Some(t) = http_task {
             let _ = t.await;
         }

@@ -187,7 +187,7 @@ async fn report_failure(intake: &Intake, reference: Reference, e: &anyhow::Error
 }
 
 /// The staff member's letter details; an owner missing from the config still gets a letter.
-fn staff(intake: &Intake, owner: &str) -> Staff {
+pub(super) fn staff(intake: &Intake, owner: &str) -> Staff {
     let s = intake.settings.staff.iter().find(|s| s.address == owner);
     Staff {
         name: s.map(|s| s.name.clone()).unwrap_or_else(|| owner.to_string()),
@@ -278,6 +278,12 @@ pub(super) fn notice_data(
         title: title.to_string(),
         paragraphs,
     }
+}
+
+/// A fax cover sheet about `r`, under `subject`, for `pages` pages in all.
+pub(super) fn cover_for(intake: &Intake, r: &RequestDetail, now: DateTime<Utc>, subject: &str, pages: u32) -> CoverData {
+    let data = letter_data(intake, r, Channel::Fax, now);
+    CoverData { subject: subject.to_string(), pages, ..cover_data(intake, r, &data) }
 }
 
 fn cover_data(intake: &Intake, r: &RequestDetail, data: &LetterData) -> CoverData {

@@ -10,9 +10,6 @@ use crate::core::money::format_cents;
 use crate::core::provider::display_fax;
 use crate::core::reference::Reference;
 
-/// Requests not received this many days after submission count as overdue (the SOP's day 30).
-pub const OVERDUE_AFTER_DAYS: i64 = 30;
-
 /// Where `reference` stands, in a few lines.
 pub(super) async fn status(intake: &Intake, reference: Reference, now: DateTime<Utc>) -> anyhow::Result<String> {
     let Some(r) = intake.store.request_detail(reference).await? else { return Ok(no_such(reference)) };
@@ -54,12 +51,19 @@ pub(super) async fn status(intake: &Intake, reference: Reference, now: DateTime<
     if let Some(eta) = r.eta {
         out.push_str(&format!("  Expected:  by {} (the provider's estimate)\n", dates::us(eta)));
     }
+    let due_days = chrono::Duration::days(intake.settings.schedule.rules.records_due_days);
     if let Some(at) = r.submitted_at
         && State::parse(&r.state).is_some_and(|s| !s.is_closed())
     {
-        let due = (at + chrono::Duration::days(OVERDUE_AFTER_DAYS)).with_timezone(&tz).date_naive();
-        let overdue = if at + chrono::Duration::days(OVERDUE_AFTER_DAYS) < now { " (overdue)" } else { "" };
+        let due = (at + due_days).with_timezone(&tz).date_naive();
+        let overdue = if at + due_days < now { " (overdue)" } else { "" };
         out.push_str(&format!("  Due:       records due {}{overdue}\n", dates::us(due)));
+    }
+    for (i, step) in intake.store.due_list(Some(reference), 3).await?.iter().enumerate() {
+        let label = if i == 0 { "Next step:" } else { "Then:     " };
+        let words = crate::core::schedule::Step::from_key(&step.key).map_or_else(|| step.kind.clone(), |s| s.words());
+        let at = step.at.with_timezone(&tz).format("%a %m/%d/%Y %-I:%M %p %Z");
+        out.push_str(&format!("  {label} {words}, {at}\n"));
     }
     let events = intake.store.events(reference).await?;
     out.push_str("\nLatest activity:\n");
@@ -79,14 +83,14 @@ pub(super) async fn list(
 ) -> anyhow::Result<String> {
     const LIMIT: i64 = 200;
     let tz = intake.settings.firm.time_zone;
-    let due_before = now - chrono::Duration::days(OVERDUE_AFTER_DAYS);
+    let due_before = now - chrono::Duration::days(intake.settings.schedule.rules.records_due_days);
     let today = now.with_timezone(&tz).date_naive();
     let rows = intake.store.list_requests(filter, from, due_before, today, LIMIT + 1).await?;
     let what = match filter {
         ListFilter::Open => "Open requests",
         ListFilter::Held => "Requests on hold (invoice to approve)",
         ListFilter::Deficient => "Deficient requests",
-        ListFilter::Overdue => "Overdue requests (records not in 30 days after sending, or past the provider's date)",
+        ListFilter::Overdue => "Overdue requests (records not in by their due date, or past the provider's date)",
         ListFilter::Mine => "Your open requests",
     };
     if rows.is_empty() {

@@ -52,13 +52,13 @@ pub enum Step<'a> {
     Update { from: NaiveDate, owner: &'a str },
 }
 
-/// Applies `change` inside `tx`; `message` is the stored inbound message. Returns `None`, having
-/// written nothing, when the request has left `from_state`; else the request an `Update` step
-/// created, if any.
+/// Applies `change` inside `tx`; `message` is the stored inbound message (`None` for a step of
+/// the schedule). Returns `None`, having written nothing, when the request has left
+/// `from_state`; else the request an `Update` step created, if any.
 pub(super) async fn apply(
     tx: &mut SqliteConnection,
     change: &RequestChange<'_>,
-    message: i64,
+    message: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<Option<Reference>>> {
     let id = change.reference.0;
@@ -78,7 +78,7 @@ pub(super) async fn apply(
     }
     if let Some(to) = change.to_state.filter(|to| *to != change.from_state) {
         let detail = format!("{} -> {to}", change.from_state);
-        event(tx, id, "state", "medrec", &detail, Some(message), now).await?;
+        event(tx, id, "state", "medrec", &detail, message, now).await?;
     }
     let mut created = None;
     for step in &change.steps {
@@ -95,7 +95,7 @@ async fn apply_step(
     tx: &mut SqliteConnection,
     id: i64,
     step: &Step<'_>,
-    message: i64,
+    message: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<()> {
     match step {
@@ -107,7 +107,7 @@ async fn apply_step(
                 .execute(&mut *tx)
                 .await?;
         }
-        Step::Event { kind, actor, detail } => event(tx, id, kind, actor, detail, Some(message), now).await?,
+        Step::Event { kind, actor, detail } => event(tx, id, kind, actor, detail, message, now).await?,
         Step::Email { out, purpose, tag } => {
             // The message row remembers what it is and which inbound message caused it.
             let outbox = queue_email(tx, out, purpose, Some(id), now).await?;
@@ -134,7 +134,7 @@ async fn apply_step(
             .await?;
         }
         Step::Document(d) => {
-            insert_document(tx, Some(id), Some(message), d, now).await?;
+            insert_document(tx, Some(id), message, d, now).await?;
         }
         Step::Invoice { amount_cents, state, fee_check, overcharge } => {
             sqlx::query(

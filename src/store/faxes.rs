@@ -89,21 +89,16 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        if let Some(request) = sqlx::query_scalar::<_, Option<i64>>("SELECT request_id FROM outbox WHERE id = ?1")
-            .bind(outbox_id)
-            .fetch_one(&mut *tx)
-            .await?
-        {
-            event(
-                &mut tx,
-                request,
-                "fax_accepted",
-                "medrec",
-                &format!("fax accepted by the gateway as {gateway_id}"),
-                None,
-                now,
-            )
-            .await?;
+        let (request, step): (Option<i64>, Option<String>) =
+            sqlx::query_as("SELECT request_id, step FROM outbox WHERE id = ?1").bind(outbox_id).fetch_one(&mut *tx).await?;
+        if let Some(request) = request {
+            // A scheduled step's fax says which step it is: the log pairs the step with its fax id.
+            let what = step.as_deref().and_then(crate::core::schedule::Step::from_key).map(|s| s.words());
+            let detail = match what {
+                Some(what) => format!("{what}: fax accepted by the gateway as {gateway_id}"),
+                None => format!("fax accepted by the gateway as {gateway_id}"),
+            };
+            event(&mut tx, request, "fax_accepted", "medrec", &detail, None, now).await?;
         }
         tx.commit().await
     }

@@ -156,7 +156,7 @@ impl Store {
             Effect::Change(changes) => {
                 let mut created = None;
                 for change in changes {
-                    match super::changes::apply(&mut tx, change, id, now).await? {
+                    match super::changes::apply(&mut tx, change, Some(id), now).await? {
                         Some(c) => created = created.or(c),
                         None => return Ok(Ingested::Stale),
                     }

@@ -6,11 +6,13 @@
 //! stores a message with its queued answer), so a crash leaves either both or neither.
 
 mod changes;
+mod digest;
 mod faxes;
 mod messages;
 mod outbox;
 mod providers;
 mod requests;
+mod schedule;
 mod views;
 
 use std::path::Path;
@@ -21,11 +23,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 pub use changes::{RequestChange, Step};
+pub use digest::{DigestRequest, Happened};
 pub use faxes::{FaxChange, PendingFax, SentFax};
 pub use messages::{Effect, Ingested, NewInbound, Place};
 pub use outbox::{NewOutgoing, PendingEmail};
 pub use providers::{ProviderRow, Upserted};
 pub use requests::{NewDocument, NewRequestRow, OpenRequest, RequestDetail, Submission};
+pub use schedule::{Done, DueRow};
 pub use views::{ListedRequest, PendingInvoice};
 
 #[derive(Debug, Clone)]

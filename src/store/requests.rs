@@ -365,7 +365,7 @@ pub(super) async fn copy_for_update(
     from: i64,
     since: NaiveDate,
     owner: &str,
-    message_row: i64,
+    message_row: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Reference> {
     let id: i64 = sqlx::query_scalar(
@@ -400,9 +400,9 @@ pub(super) async fn copy_for_update(
     .execute(&mut *tx)
     .await?;
     let detail = format!("updated records from {since} requested as MR-{id}");
-    event(tx, from, "update_requested", owner, &detail, Some(message_row), now).await?;
+    event(tx, from, "update_requested", owner, &detail, message_row, now).await?;
     let detail = format!("request for updated records from {since}, following MR-{from}");
-    event(tx, id, "created", owner, &detail, Some(message_row), now).await?;
+    event(tx, id, "created", owner, &detail, message_row, now).await?;
     Ok(Reference(id))
 }
 
