@@ -27,6 +27,8 @@ CREATE INDEX requests_updated ON requests (updated_at);
 ALTER TABLE due ADD COLUMN key TEXT;
 CREATE UNIQUE INDEX due_key ON due (key);
 CREATE INDEX due_request ON due (request_id, done_at);
+-- Planned digests by staff address (every sweep drops those of people no longer on staff).
+CREATE INDEX due_open_digest ON due (detail) WHERE kind = 'digest' AND done_at IS NULL;
 
 -- The outbox entries a due step queued carry its key with channel and recipient, unique.
 ALTER TABLE outbox ADD COLUMN step TEXT;

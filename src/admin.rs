@@ -60,7 +60,8 @@ pub async fn show_due(store: &Store, settings: &crate::config::Settings, limit: 
         let at = row.at.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z");
         match row.request {
             Some(reference) => {
-                let step = crate::core::schedule::Step::from_key(&row.key).map_or_else(|| row.kind.clone(), |s| s.words());
+                let step =
+                    crate::core::schedule::Step::from_key(&row.key).map_or_else(|| row.kind.clone(), |s| s.words());
                 println!("  {at}  {reference:<8} {step}");
             }
             None => println!("  {at}  {:<8} daily digest to {}", "-", row.detail.as_deref().unwrap_or("-")),

@@ -15,7 +15,13 @@ async fn intake(dir: &std::path::Path) -> Intake {
     let mut settings = medrec::config::load(&config).expect("shipped config");
     settings.documents = dir.join("documents");
     let store = Store::open(&dir.join("medrec.db")).await.expect("store");
-    let mut intake = Intake::new(store, Arc::new(settings), Arc::new(tokio::sync::Notify::new()), medrec::daemon::clock::Clock::system()).expect("intake");
+    let mut intake = Intake::new(
+        store,
+        Arc::new(settings),
+        Arc::new(tokio::sync::Notify::new()),
+        medrec::daemon::clock::Clock::system(),
+    )
+    .expect("intake");
     intake.policy.trust = SenderTrust::Unverified;
     intake
 }

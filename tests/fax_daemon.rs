@@ -184,7 +184,13 @@ async fn regression_a_fax_that_timed_out_but_arrived_is_not_sent_twice() {
         store.upsert_provider(entry, medrec::daemon::clock::now()).await.unwrap();
     }
     let gateway = FaxGateway::new(&settings.fax).unwrap();
-    let intake = Intake::new(store.clone(), Arc::new(settings), Arc::new(tokio::sync::Notify::new()), medrec::daemon::clock::Clock::system()).unwrap();
+    let intake = Intake::new(
+        store.clone(),
+        Arc::new(settings),
+        Arc::new(tokio::sync::Notify::new()),
+        medrec::daemon::clock::Clock::system(),
+    )
+    .unwrap();
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Central Kentucky Orthopedics\nFrom: 01/15/2026\n";
     let raw = common::message_with_attachment(
         STAFF,

@@ -91,7 +91,11 @@ pub fn validate(raw: ScheduleFile, tz: chrono_tz::Tz, problems: &mut Vec<String>
         ));
     }
     for (key, value, field) in [
-        ("approval_reminder_business_days", raw.approval_reminder_business_days, &mut rules.approval_reminder_business_days),
+        (
+            "approval_reminder_business_days",
+            raw.approval_reminder_business_days,
+            &mut rules.approval_reminder_business_days,
+        ),
         (
             "deficiency_reminder_business_days",
             raw.deficiency_reminder_business_days,
@@ -118,7 +122,9 @@ pub fn validate(raw: ScheduleFile, tz: chrono_tz::Tz, problems: &mut Vec<String>
         .iter()
         .filter_map(|t| {
             NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-                .map_err(|_| problems.push(format!("schedule.extra_closed_days: \"{t}\" is not a date like 2026-12-24")))
+                .map_err(|_| {
+                    problems.push(format!("schedule.extra_closed_days: \"{t}\" is not a date like 2026-12-24"))
+                })
                 .ok()
         })
         .collect();

@@ -379,7 +379,9 @@ mod tests {
     #[test]
     fn keys_read_back_as_their_steps() {
         let at = ny(2026, 10, 5, 10, 0);
-        for step in [Step::FollowUp(1), Step::FollowUp(2), Step::FollowUp(7), Step::Escalation, Step::ApprovalReminder(3)] {
+        for step in
+            [Step::FollowUp(1), Step::FollowUp(2), Step::FollowUp(7), Step::Escalation, Step::ApprovalReminder(3)]
+        {
             assert_eq!(Step::from_key(&step.key(1001, at)), Some(step));
         }
         assert_eq!(Step::from_key("digest/2026-11-23/paralegal@denhamlaw.example"), None);

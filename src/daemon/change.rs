@@ -23,20 +23,57 @@ pub struct Planned {
 /// One effect, owned (see [`Step`] for what each does).
 #[derive(Debug, Clone)]
 pub enum Do {
-    File { kind: &'static str },
-    Event { kind: &'static str, actor: String, detail: String },
-    Email { out: OutgoingMail, purpose: &'static str, tag: Option<&'static str> },
+    File {
+        kind: &'static str,
+    },
+    Event {
+        kind: &'static str,
+        actor: String,
+        detail: String,
+    },
+    Email {
+        out: OutgoingMail,
+        purpose: &'static str,
+        tag: Option<&'static str>,
+    },
     /// An email composed already, when its Message-ID must go in a log line of the same change.
-    Composed { mail: Composed, in_reply_to: Option<String>, purpose: &'static str, tag: Option<&'static str> },
-    Fax { to: String, document: (&'static str, StoredFile) },
-    Document { kind: &'static str, file: StoredFile, content_type: String },
-    Invoice { amount_cents: i64, state: &'static str, fee_check: String, overcharge: bool },
-    Decide { approved: bool, by: String, reason: Option<String> },
-    RecordTypes { received: Vec<&'static str>, awaiting_media: Vec<&'static str> },
+    Composed {
+        mail: Composed,
+        in_reply_to: Option<String>,
+        purpose: &'static str,
+        tag: Option<&'static str>,
+    },
+    Fax {
+        to: String,
+        document: (&'static str, StoredFile),
+    },
+    Document {
+        kind: &'static str,
+        file: StoredFile,
+        content_type: String,
+    },
+    Invoice {
+        amount_cents: i64,
+        state: &'static str,
+        fee_check: String,
+        overcharge: bool,
+    },
+    Decide {
+        approved: bool,
+        by: String,
+        reason: Option<String>,
+    },
+    RecordTypes {
+        received: Vec<&'static str>,
+        awaiting_media: Vec<&'static str>,
+    },
     Eta(NaiveDate),
     NextChannel(Option<&'static str>),
     CloseReason(String),
-    Update { from: NaiveDate, owner: String },
+    Update {
+        from: NaiveDate,
+        owner: String,
+    },
 }
 
 impl Planned {

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::clock::Clock;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
-use super::clock::Clock;
 use tracing::{error, info, warn};
 
 use crate::config::Outgoing;

@@ -51,7 +51,8 @@ pub async fn send(intake: &Intake, row: &DueRow, now: DateTime<Utc>) -> anyhow::
     }
     let tz = intake.settings.firm.time_zone;
     let sections = sections(intake, address, &requests, now);
-    let counts: Vec<String> = sections.iter().map(|s| format!("{} {}", s.lines.len(), s.title.to_lowercase())).collect();
+    let counts: Vec<String> =
+        sections.iter().map(|s| format!("{} {}", s.lines.len(), s.title.to_lowercase())).collect();
     let body = reminders::digest(&reminders::Digest {
         date: now.with_timezone(&tz).format("%A, %B %-d, %Y").to_string(),
         sections,
@@ -62,7 +63,10 @@ pub async fn send(intake: &Intake, row: &DueRow, now: DateTime<Utc>) -> anyhow::
     let mail = intake.compose(
         &OutgoingMail {
             to: vec![address.to_string()],
-            subject: format!("Records requests digest: {}", if counts.is_empty() { "nothing open".into() } else { counts.join(", ") }),
+            subject: format!(
+                "Records requests digest: {}",
+                if counts.is_empty() { "nothing open".into() } else { counts.join(", ") }
+            ),
             body,
             in_reply_to: None,
             references: Vec::new(),
@@ -79,25 +83,31 @@ pub async fn send(intake: &Intake, row: &DueRow, now: DateTime<Utc>) -> anyhow::
     Ok(sent)
 }
 
-/// The digest's lists, in the order staff act on them; empty ones left out.
+/// The digest's lists, in the order staff act on them.
+const TITLES: [&str; 5] = [
+    "On hold, invoice to approve",
+    "Deficient, the provider needs something from us",
+    "Failed, could not be delivered",
+    "Overdue, records due date passed",
+    "Open",
+];
+
+/// The digest's lists, empty ones left out.
 fn sections(intake: &Intake, address: &str, requests: &[DigestRequest], now: DateTime<Utc>) -> Vec<Section> {
-    let due_days = intake.settings.schedule.rules.records_due_days;
-    let overdue = |r: &DigestRequest| {
-        matches!(r.state.as_str(), "submitted" | "acknowledged" | "partial")
-            && r.follow_up_from.is_some_and(|from| now - from > TimeDelta::days(due_days))
+    let due_days = TimeDelta::days(intake.settings.schedule.rules.records_due_days);
+    let section_of = |r: &DigestRequest| match r.state.as_str() {
+        "on_hold" => 0,
+        "deficient" => 1,
+        "failed" => 2,
+        "submitted" | "acknowledged" | "partial" if r.follow_up_from.is_some_and(|from| now - from > due_days) => 3,
+        _ => 4,
     };
-    let titles: [(&str, &dyn Fn(&DigestRequest) -> bool); 5] = [
-        ("On hold, invoice to approve", &|r| r.state == "on_hold"),
-        ("Deficient, the provider needs something from us", &|r| r.state == "deficient"),
-        ("Failed, could not be delivered", &|r| r.state == "failed"),
-        ("Overdue, records due date passed", &|r| overdue(r)),
-        ("Open", &|r| !matches!(r.state.as_str(), "on_hold" | "deficient" | "failed") && !overdue(r)),
-    ];
-    titles
-        .into_iter()
-        .map(|(title, pick)| Section {
+    TITLES
+        .iter()
+        .enumerate()
+        .map(|(i, title)| Section {
             title: title.to_string(),
-            lines: requests.iter().filter(|r| pick(r)).map(|r| line(intake, address, r)).collect(),
+            lines: requests.iter().filter(|r| section_of(r) == i).map(|r| line(intake, address, r)).collect(),
         })
         .filter(|s| !s.lines.is_empty())
         .collect()

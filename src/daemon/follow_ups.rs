@@ -83,11 +83,9 @@ async fn follow_up(
         firm_phone: intake.settings.firm.phone.clone(),
     });
     let package = match intake.store.package_document(r.reference).await? {
-        Some((filename, path)) => Some(Attachment {
-            filename,
-            content_type: "application/pdf".into(),
-            bytes: tokio::fs::read(&path).await?,
-        }),
+        Some((filename, path)) => {
+            Some(Attachment { filename, content_type: "application/pdf".into(), bytes: tokio::fs::read(&path).await? })
+        }
         None => None,
     };
     let title = if records_due { "Follow-up: records now due" } else { "Follow-up: please confirm receipt" };
@@ -175,9 +173,8 @@ async fn follow_up_letter(
 
 async fn escalation(intake: &Intake, r: &RequestDetail, about: &About, p: &mut Planned) -> anyhow::Result<()> {
     let facts = intake.store.schedule_facts(r.reference.0).await?;
-    let follow_ups = facts.map_or(0, |f| {
-        f.done.keys().filter(|k| matches!(Step::from_key(k), Some(Step::FollowUp(_)))).count() as u32
-    });
+    let follow_ups = facts
+        .map_or(0, |f| f.done.keys().filter(|k| matches!(Step::from_key(k), Some(Step::FollowUp(_)))).count() as u32);
     let body = reminders::escalation(&reminders::Escalation {
         about: about.clone(),
         follow_ups,

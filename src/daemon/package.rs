@@ -281,7 +281,13 @@ pub(super) fn notice_data(
 }
 
 /// A fax cover sheet about `r`, under `subject`, for `pages` pages in all.
-pub(super) fn cover_for(intake: &Intake, r: &RequestDetail, now: DateTime<Utc>, subject: &str, pages: u32) -> CoverData {
+pub(super) fn cover_for(
+    intake: &Intake,
+    r: &RequestDetail,
+    now: DateTime<Utc>,
+    subject: &str,
+    pages: u32,
+) -> CoverData {
     let data = letter_data(intake, r, Channel::Fax, now);
     CoverData { subject: subject.to_string(), pages, ..cover_data(intake, r, &data) }
 }

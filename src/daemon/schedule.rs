@@ -14,9 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::intake::Intake;
+use crate::config::schedule::Schedule;
 use crate::core::reference::Reference;
 use crate::core::schedule::{self, Due};
-use crate::config::schedule::Schedule;
 use crate::store::{Done, DueRow, Store};
 
 /// The name of the scheduler's mark: the last `updated_at` it planned from.

@@ -111,7 +111,9 @@ impl Store {
         .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? })).collect()
+        rows.iter()
+            .map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? }))
+            .collect()
     }
 
     /// What providers sent on `address`'s requests in [since, until), by kind.
@@ -128,6 +130,8 @@ impl Store {
         .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? })).collect()
+        rows.iter()
+            .map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? }))
+            .collect()
     }
 }

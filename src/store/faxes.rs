@@ -78,7 +78,7 @@ impl Store {
 
     /// The gateway took the fax: remember its id; delivery is reported later.
     pub async fn fax_accepted(&self, outbox_id: i64, gateway_id: &str, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', gateway_id = ?2, fax_status = 'queued', sent_at = ?3, last_error = NULL,
                  uncertain_since = NULL
@@ -90,7 +90,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let (request, step): (Option<i64>, Option<String>) =
-            sqlx::query_as("SELECT request_id, step FROM outbox WHERE id = ?1").bind(outbox_id).fetch_one(&mut *tx).await?;
+            sqlx::query_as("SELECT request_id, step FROM outbox WHERE id = ?1")
+                .bind(outbox_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if let Some(request) = request {
             // A scheduled step's fax says which step it is: the log pairs the step with its fax id.
             let what = step.as_deref().and_then(crate::core::schedule::Step::from_key).map(|s| s.words());
@@ -144,7 +147,7 @@ impl Store {
         notice: Option<&NewOutgoing<'_>>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let request = fax.request.map(|r| r.0);
         match change {
             FaxChange::Progress(status) => {

@@ -79,7 +79,7 @@ impl Store {
 
     /// Stores an inbound message and, in the same transaction, queues its answer.
     pub async fn ingest(&self, msg: &NewInbound<'_>, effect: &Effect<'_>, now: DateTime<Utc>) -> Result<Ingested> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let dup = sqlx::query(
             "SELECT 1 FROM messages WHERE direction = 'in' AND (
                  (message_id IS NOT NULL AND message_id = ?1)

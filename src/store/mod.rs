@@ -71,6 +71,13 @@ impl Store {
         Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
     }
 
+    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock first (waiting up to the busy
+    /// timeout), so a transaction that reads then writes never fails half-way because another
+    /// process (the daemon, `medrec due`) wrote meanwhile.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

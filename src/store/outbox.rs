@@ -37,7 +37,7 @@ impl Store {
         request: Option<Reference>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         queue_email(&mut tx, out, "notice", request.map(|r| r.0), now).await?;
         tx.commit().await
     }
@@ -90,7 +90,7 @@ impl Store {
     /// Marks an entry sent; a sent submission moves its request from `submitting` to
     /// `submitted` and is written to its activity log.
     pub async fn mark_sent(&self, outbox_id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1")
             .bind(outbox_id)
             .bind(now)

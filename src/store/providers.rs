@@ -54,7 +54,7 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<ProviderRow> {
 impl Store {
     /// Adds an entry, or updates the one with the same name and city (case-insensitive).
     pub async fn upsert_provider(&self, e: &ProviderEntry, now: DateTime<Utc>) -> Result<Upserted> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let existing = sqlx::query(select!(
             "WHERE lower(name) = lower(?1) AND lower(coalesce(city, '')) = lower(coalesce(?2, ''))"
         ))

@@ -228,7 +228,7 @@ impl Store {
         confirmation: &NewOutgoing<'_>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let moved = sqlx::query(
             "UPDATE requests SET state = 'submitting', updated_at = ?2 WHERE id = ?1 AND state = 'preparing'",
         )

@@ -40,12 +40,18 @@ impl Store {
     /// Requests changed since the scheduler last looked (`updated_at` at or after `mark`), with
     /// their `updated_at`, oldest first.
     pub async fn requests_changed_since(&self, mark: Option<DateTime<Utc>>) -> Result<Vec<(i64, DateTime<Utc>)>> {
-        let rows = sqlx::query(
-            "SELECT id, updated_at FROM requests WHERE ?1 IS NULL OR updated_at >= ?1 ORDER BY updated_at, id",
-        )
-        .bind(mark)
-        .fetch_all(&self.pool)
-        .await?;
+        // Two statements: `?1 IS NULL OR …` would keep SQLite from searching the index by range.
+        let rows = match mark {
+            None => {
+                sqlx::query("SELECT id, updated_at FROM requests ORDER BY updated_at, id").fetch_all(&self.pool).await?
+            }
+            Some(mark) => {
+                sqlx::query("SELECT id, updated_at FROM requests WHERE updated_at >= ?1 ORDER BY updated_at, id")
+                    .bind(mark)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
@@ -71,7 +77,7 @@ impl Store {
     /// Plans every request in `ids` with `plan` and stores the result as its open due rows, in
     /// one transaction.
     pub async fn replan(&self, ids: &[i64], plan: impl Fn(&Facts) -> Vec<Due>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for &id in ids {
             let due = match facts(&mut tx, id).await? {
                 Some(f) => plan(&f),
@@ -116,7 +122,7 @@ impl Store {
     /// Does the step `key` by applying `change` (its mail, faxes and log lines), all in one
     /// transaction. Every outbox entry it queues is keyed by the step, channel and recipient.
     pub async fn do_step(&self, key: &str, change: &RequestChange<'_>, now: DateTime<Utc>) -> Result<Done> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if !claim(&mut tx, key, None, now).await? {
             return Ok(Done::AlreadyDone);
         }
@@ -136,7 +142,7 @@ impl Store {
     /// Marks the step `key` done without sending anything (a digest with nothing to report, or
     /// one too late to be of use), saying why.
     pub async fn skip_step(&self, key: &str, why: &str, now: DateTime<Utc>) -> Result<Done> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let claimed = claim(&mut tx, key, Some(why), now).await?;
         tx.commit().await?;
         Ok(if claimed { Done::Done } else { Done::AlreadyDone })
@@ -179,7 +185,7 @@ impl Store {
 
     /// Sends the digest `key`: marks it done and queues its email, in one transaction.
     pub async fn send_digest(&self, key: &str, out: &NewOutgoing<'_>, now: DateTime<Utc>) -> Result<Done> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if !claim(&mut tx, key, None, now).await? {
             return Ok(Done::AlreadyDone);
         }
@@ -200,14 +206,13 @@ impl Store {
 
 /// Marks the open due row `key` done; false when it was done already (or is gone).
 async fn claim(tx: &mut SqliteConnection, key: &str, why: Option<&str>, now: DateTime<Utc>) -> Result<bool> {
-    let claimed = sqlx::query(
-        "UPDATE due SET done_at = ?2, detail = coalesce(?3, detail) WHERE key = ?1 AND done_at IS NULL",
-    )
-    .bind(key)
-    .bind(now)
-    .bind(why)
-    .execute(&mut *tx)
-    .await?;
+    let claimed =
+        sqlx::query("UPDATE due SET done_at = ?2, detail = coalesce(?3, detail) WHERE key = ?1 AND done_at IS NULL")
+            .bind(key)
+            .bind(now)
+            .bind(why)
+            .execute(&mut *tx)
+            .await?;
     Ok(claimed.rows_affected() == 1)
 }
 
