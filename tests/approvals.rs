@@ -35,22 +35,12 @@ fn firm() -> Option<Firm> {
         servers.bot_sections(dir.path(), &bot, "verified")
     );
     let config = common::write_config(dir.path(), &bot, &staff, &sections);
-    let csv = dir.path().join("providers.csv");
-    std::fs::write(
-        &csv,
-        format!(
+    common::import_providers(
+        &config,
+        &format!(
             "name,street,city,state,zip,email,preferred_method\nLoopback General Hospital,1 Test Way,Lexington,KY,40507,{provider},email\n"
         ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
-        .args(["providers", "import"])
-        .arg(&csv)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    );
     Some(Firm { servers, _dir: dir, config, bot, staff, provider, billing })
 }
 

@@ -224,7 +224,8 @@ impl Settings {
         };
         format!(
             "config:    {}\nfirm:      {} ({}, {})\nbot:       {}\nstaff:     {} address(es)\ndatabase:  {}\n\
-             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       {}\nwebhooks:  {}",
+             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       {}\nwebhooks:  {}\n\
+             schedule:  {}",
             self.source.display(),
             self.firm.name,
             self.firm.state,
@@ -235,6 +236,7 @@ impl Settings {
             self.documents.display(),
             self.fax.summary(),
             self.http_listen.map_or("off (fax status by polling)".to_string(), |a| format!("http://{a}")),
+            self.schedule.summary(),
         )
     }
 }

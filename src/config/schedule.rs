@@ -54,6 +54,20 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// One line for `check-config`.
+    pub fn summary(&self) -> String {
+        let r = &self.rules;
+        format!(
+            "follow-ups on day {} and {} then every {} days, escalation on day {}; digest {}; {} sweep line(s)",
+            r.first_follow_up_days,
+            r.records_due_days,
+            r.repeat_days,
+            r.escalate_after_days,
+            self.digest_at.map_or("off".to_string(), |t| t.format("%H:%M").to_string()),
+            self.sweeps.len()
+        )
+    }
+
     /// The first sweep time strictly after `now`, in the firm's time zone.
     pub fn next_sweep(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let local = now.with_timezone(&self.calendar.time_zone());

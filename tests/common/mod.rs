@@ -392,6 +392,20 @@ pub fn write_config(dir: &Path, bot: &str, staff: &str, sections: &str) -> PathB
     path
 }
 
+/// Imports `csv` (a provider directory) with `medrec providers import` under `config`.
+pub fn import_providers(config: &Path, csv: &str) {
+    let file = config.with_file_name("providers.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["providers", "import"])
+        .arg(&file)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A private file holding `secret`, for `password_file`.
 pub fn secret_file(dir: &Path, name: &str, secret: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
