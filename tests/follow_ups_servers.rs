@@ -71,7 +71,7 @@ async fn the_day_14_follow_up_and_the_digest_reach_real_mailboxes() {
     assert_eq!(follow_up.in_reply_to, package.message_id);
     assert!(follow_up.subject.contains("[MR-1001]"), "{}", follow_up.subject);
     assert_eq!(follow_up.attachments.len(), 2, "the follow-up letter and the original package");
-    assert_eq!(follow_up.header("Auto-Submitted").as_deref(), Some("auto-generated"));
+    assert_eq!(follow_up.header("Auto-Submitted"), Some("auto-generated"));
     let faxes: Vec<_> = std::fs::read_dir(dir.path().join("var/fax/outbox")).unwrap().collect();
     assert_eq!(faxes.len(), 1, "one follow-up fax");
 
