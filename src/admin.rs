@@ -62,7 +62,7 @@ pub async fn show_due(store: &Store, settings: &crate::config::Settings, limit: 
             Some(reference) => {
                 let step =
                     crate::core::schedule::Step::from_key(&row.key).map_or_else(|| row.kind.clone(), |s| s.words());
-                println!("  {at}  {reference:<8} {step}");
+                println!("  {at}  {:<8} {step}", reference.to_string());
             }
             None => println!("  {at}  {:<8} daily digest to {}", "-", row.detail.as_deref().unwrap_or("-")),
         }

@@ -235,6 +235,12 @@ async fn day_14_follows_up_by_fax_and_email_once_and_day_30_tells_the_owner() {
     assert_eq!(office.sent(follow_up_to(BLUEGRASS)).len(), 2);
     assert_eq!(office.faxes().len(), 2);
     assert_eq!(office.sent(|m| m.subject.contains("Records due")).len(), 1);
+    // `medrec due` names what comes next.
+    let out = office.e.medrec(&["due"]);
+    let due = String::from_utf8_lossy(&out.stdout);
+    // Follow-up 2 went at 10:01, so follow-up 3 is a full 14 days later.
+    assert!(due.contains("Wed 2026-11-18 10:01 EST  MR-1001  follow-up 3"), "{due}");
+    assert!(due.contains("Fri 2026-12-04 10:00 EST  MR-1001  escalation to the owner"), "{due}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
