@@ -10,6 +10,9 @@ use medrec::letters::{
     self, Channel, LetterData, Letterhead, Patient, Provider, RecordRange, Staff, StatuteText, Templates,
 };
 
+mod support;
+use support::{ms, report};
+
 const RUNS: usize = 20;
 
 fn data(n: usize) -> LetterData {
@@ -56,21 +59,6 @@ fn data(n: usize) -> LetterData {
         approval_limit: "$300.00".into(),
         statute: StatuteText::for_state("KY"),
     }
-}
-
-fn ms(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1000.0
-}
-
-fn report(what: &str, mut samples: Vec<f64>) {
-    samples.sort_by(f64::total_cmp);
-    let median = (samples[(samples.len() - 1) / 2] + samples[samples.len() / 2]) / 2.0;
-    println!(
-        "{what:<8} median {median:7.2} ms   min {:7.2} ms   max {:7.2} ms   ({} runs)",
-        samples[0],
-        samples[samples.len() - 1],
-        samples.len()
-    );
 }
 
 fn main() {

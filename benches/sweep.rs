@@ -18,24 +18,12 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use tokio_util::sync::CancellationToken;
 
+mod support;
+use support::{ms, report};
+
 const REQUESTS: i64 = 100_000;
 const SPREAD_SECS: i64 = 90 * 86_400;
 const RUNS: usize = 20;
-
-fn ms(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1000.0
-}
-
-fn report(what: &str, mut samples: Vec<f64>) {
-    samples.sort_by(f64::total_cmp);
-    let median = (samples[(samples.len() - 1) / 2] + samples[samples.len() / 2]) / 2.0;
-    println!(
-        "{what:<34} median {median:8.2} ms   min {:8.2} ms   max {:8.2} ms   ({} runs)",
-        samples[0],
-        samples[samples.len() - 1],
-        samples.len()
-    );
-}
 
 fn text(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, false)

@@ -159,12 +159,13 @@ async fn follow_up_letter(
     title: &str,
     text: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    // The letter has its own greeting and signature; the body paragraphs are the middle of the text.
+    // The letter has its own greeting and signature: the paragraphs between the email's.
     let paragraphs: Vec<String> = text
         .split("\n\n")
+        .skip(1)
+        .take_while(|p| !p.starts_with("Thank you"))
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|p| !p.is_empty() && !p.starts_with("To the Medical Records") && !p.starts_with("Thank you"))
-        .take_while(|p| !p.starts_with(&intake.settings.firm.name) && !p.contains(&r.owner))
+        .filter(|p| !p.is_empty())
         .collect();
     let data = super::package::notice_data(intake, r, now, title, paragraphs);
     let templates = intake.templates.clone();

@@ -111,9 +111,7 @@ impl Store {
         .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? }))
-            .collect()
+        happened(&rows)
     }
 
     /// What providers sent on `address`'s requests in [since, until), by kind.
@@ -130,8 +128,13 @@ impl Store {
         .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? }))
-            .collect()
+        happened(&rows)
     }
+}
+
+/// Rows of (request id, when, what).
+fn happened(rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Happened>> {
+    rows.iter()
+        .map(|r| Ok(Happened { reference: Reference(r.try_get(0)?), at: r.try_get(1)?, what: r.try_get(2)? }))
+        .collect()
 }
