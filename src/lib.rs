@@ -9,10 +9,12 @@
 //! - [`config`] turns the TOML file into typed, validated settings.
 
 pub mod admin;
+pub mod backup;
 pub mod classify_cli;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod doctor;
 pub mod fax;
 pub mod letters;
 pub mod mail;

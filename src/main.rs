@@ -27,6 +27,15 @@ enum Command {
     CheckConfig,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Check everything medrec needs and print a checklist with what to fix: the config, the
+    /// time zone, the database, file permissions, secrets, the IMAP login and folders, SMTP
+    /// login, the fax gateway (a read-only call). Sends no mail unless --send-test-to; exits
+    /// non-zero if any check fails.
+    Doctor {
+        /// Also send one short test message from the bot to this address.
+        #[arg(long, value_name = "ADDRESS")]
+        send_test_to: Option<String>,
+    },
     /// What is due and when: each request's next follow-up or reminder, and the digests.
     Due {
         /// Show at most this many steps.
@@ -43,6 +52,17 @@ enum Command {
         json: bool,
         #[arg(required = true, value_name = "FILE.eml")]
         files: Vec<PathBuf>,
+    },
+    /// Copy the database and documents into a new folder under DIR, while the daemon runs.
+    Backup { dir: PathBuf },
+    /// Put a backup back: only while the daemon is stopped; refuses to overwrite an existing
+    /// database unless --force.
+    Restore {
+        /// The backup folder (`medrec-backup-…`).
+        from: PathBuf,
+        /// Move the existing database and documents aside (`<name>.before-restore-<time>`) first.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -71,6 +91,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig => check_config(&settings),
         Command::Migrate => with_runtime(&settings, cli.log_json, migrate),
+        Command::Doctor { send_test_to } => with_runtime(&settings, cli.log_json, |s| async move {
+            if medrec::doctor::run(&s, send_test_to.as_deref()).await {
+                Ok(())
+            } else {
+                anyhow::bail!("some checks failed (see the [FAIL] lines above)")
+            }
+        }),
         Command::Providers(ProvidersCommand::Import { file }) => {
             with_runtime(&settings, cli.log_json, |s| async move {
                 let store = medrec::store::Store::open(&s.database).await?;
@@ -89,6 +116,14 @@ fn main() -> ExitCode {
             let store = medrec::store::Store::open(&s.database).await?;
             medrec::admin::show_due(&store, &s, limit).await?;
             store.close().await;
+            Ok(())
+        }),
+        Command::Backup { dir } => with_runtime(&settings, cli.log_json, |s| async move {
+            println!("{}", medrec::backup::backup(&s, &dir).await?);
+            Ok(())
+        }),
+        Command::Restore { from, force } => with_runtime(&settings, cli.log_json, |s| async move {
+            println!("{}", medrec::backup::restore(&s, &from, force).await?);
             Ok(())
         }),
         Command::Classify { .. } => unreachable!("classify runs before the config is loaded"),

@@ -24,6 +24,8 @@ use file::ConfigFile;
 /// Where the config is looked for when `--config` is not given.
 pub const LOCAL_CONFIG: &str = "config/medrec.toml";
 pub const SYSTEM_CONFIG: &str = "/etc/medrec/medrec.toml";
+/// Where the HTTP server (health, metrics, fax webhooks) listens when `[http] listen` is not set.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8088";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -36,7 +38,8 @@ pub struct Settings {
     pub inbox: Inbox,
     pub outgoing: Outgoing,
     pub fax: FaxSettings,
-    /// Where the webhook server listens; `None`: no server, fax status by polling only.
+    /// Where the HTTP server (health, metrics, webhooks) listens; `None` (`"off"`): no server,
+    /// fax status by polling only.
     pub http_listen: Option<std::net::SocketAddr>,
     pub fax_poll: Duration,
     /// Replies classified with less confidence go to staff for triage.
@@ -235,7 +238,9 @@ impl Settings {
             self.database.display(),
             self.documents.display(),
             self.fax.summary(),
-            self.http_listen.map_or("off (fax status by polling)".to_string(), |a| format!("http://{a}")),
+            self.http_listen.map_or("off (fax status by polling)".to_string(), |a| format!(
+                "http://{a} (/healthz, /readyz, /metrics, fax webhooks)"
+            )),
             self.schedule.summary(),
         )
     }
@@ -293,8 +298,7 @@ impl Checker {
     }
 
     fn path(&self, p: &str) -> PathBuf {
-        let p = Path::new(p);
-        if p.is_absolute() { p.to_path_buf() } else { lexical(&self.base.join(p)) }
+        resolve(&self.base, p)
     }
 
     fn non_empty(&mut self, key: &str, value: &str) -> String {
@@ -352,6 +356,23 @@ impl Checker {
             (None, None) => None,
         }
     }
+}
+
+/// A path from the config: absolute as given; `%d/NAME` is the systemd credential NAME
+/// (`$CREDENTIALS_DIRECTORY/NAME` under systemd, else `credentials/NAME` beside the config file,
+/// where admin commands run outside the service find the same secret); anything else is
+/// relative to the config file's directory.
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    if let Some(name) = p.strip_prefix("%d/") {
+        // The one place the config reads the environment: systemd's credentials directory.
+        let dir = std::env::var_os("CREDENTIALS_DIRECTORY").filter(|d| !d.is_empty());
+        return match dir {
+            Some(dir) => PathBuf::from(dir).join(name),
+            None => lexical(&base.join("credentials").join(name)),
+        };
+    }
+    let path = Path::new(p);
+    if path.is_absolute() { path.to_path_buf() } else { lexical(&base.join(path)) }
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system (the path may not exist yet).
@@ -432,20 +453,21 @@ fn validate(raw: ConfigFile, source: PathBuf, c: &mut Checker) -> Settings {
     let inbox = validate_inbox(raw.inbox, c);
     let outgoing = validate_outgoing(raw.outgoing, c);
     let base = c.base.clone();
-    let fax = crate::fax::settings::validate(raw.fax, &|p| {
-        if Path::new(p).is_absolute() { PathBuf::from(p) } else { lexical(&base.join(p)) }
-    })
-    .unwrap_or_else(|problems| {
+    let fax = crate::fax::settings::validate(raw.fax, &|p| resolve(&base, p)).unwrap_or_else(|problems| {
         c.problems.extend(problems);
         FaxSettings::Directory { path: PathBuf::new() }
     });
-    let http_listen = raw.http.listen.as_deref().and_then(|a| {
-        a.parse::<std::net::SocketAddr>()
+    let http_listen = match raw.http.listen.as_deref().unwrap_or(DEFAULT_LISTEN) {
+        "off" => None,
+        a => a
+            .parse::<std::net::SocketAddr>()
             .map_err(|_| {
-                c.problem(format!("http.listen = \"{a}\" is not an address with a port (like 127.0.0.1:8088)"))
+                c.problem(format!(
+                    "http.listen = \"{a}\" is not an address with a port (like 127.0.0.1:8088), or \"off\""
+                ))
             })
-            .ok()
-    });
+            .ok(),
+    };
     let log_format = match raw.daemon.log_format.as_deref() {
         None | Some("human") => LogFormat::Human,
         Some("json") => LogFormat::Json,

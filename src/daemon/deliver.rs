@@ -16,29 +16,37 @@ use crate::store::{PendingEmail, Store};
 
 const FIRST_RETRY: Duration = Duration::from_secs(30);
 const IDLE_CHECK: Duration = Duration::from_secs(60);
+/// The outbox sender's name for the watchdog.
+const LOOP: &str = "outbox";
+/// Longest one email or fax hand-over may take (beyond the watchdog's grace).
+const SEND_AT_MOST: Duration = Duration::from_secs(300);
 
 pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<FaxGateway>, cancel: CancellationToken) {
     let (store, wake, settings) = (intake.store.clone(), intake.outbox_wake.clone(), intake.settings.outgoing.clone());
     let clock = intake.clock.clone();
+    let health = intake.health.clone();
     loop {
-        if let Err(e) = send_due(&store, &sender, &settings, &clock, &cancel).await {
+        // A burst of sends reports in per entry; see `send_one`.
+        health.beat(LOOP, SEND_AT_MOST);
+        if let Err(e) = send_due(&store, &sender, &settings, &clock, &health, &cancel).await {
             warn!(error = %e, "reading the outbox failed; trying again shortly");
         }
         if let Err(e) = super::fax::send_due(&intake, &gateway, &cancel).await {
             warn!(error = format!("{e:#}"), "sending faxes failed; trying again shortly");
         }
         if cancel.is_cancelled() {
-            return;
+            return health.finished(LOOP);
         }
         let pause = match store.next_outbox_due().await {
             Ok(Some(at)) => (at - clock.now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_CHECK),
             Ok(None) => IDLE_CHECK,
             Err(_) => Duration::from_secs(5),
         };
+        health.beat(LOOP, pause);
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = wake.notified() => {}
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return health.finished(LOOP),
         }
     }
 }
@@ -48,6 +56,7 @@ async fn send_due(
     sender: &Sender,
     settings: &Outgoing,
     clock: &Clock,
+    health: &super::health::Health,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
@@ -59,6 +68,7 @@ async fn send_due(
             if cancel.is_cancelled() {
                 return Ok(());
             }
+            health.beat(LOOP, SEND_AT_MOST);
             send_one(store, sender, settings, clock, &email).await?;
         }
     }
@@ -72,23 +82,24 @@ async fn send_one(
     email: &PendingEmail,
 ) -> anyhow::Result<()> {
     let now = clock.now();
+    let request = email.request.map(|r| r.to_string());
     store.begin_attempt(email.outbox_id, retry_at(now, email.attempts, settings.retry_max)).await?;
     match sender.send(email).await {
         Ok(()) => {
             store.mark_sent(email.outbox_id, clock.now()).await?;
-            info!(outbox = email.outbox_id, attempts = email.attempts + 1, "email sent");
+            info!(outbox = email.outbox_id, request, attempts = email.attempts + 1, "email sent");
         }
         Err(SendError::Transient(e)) if gave_up(email, now, settings) => {
             store.mark_failed(email.outbox_id, &e).await?;
-            error!(outbox = email.outbox_id, error = %e, "email not sent: still failing after the retry period");
+            error!(outbox = email.outbox_id, request, error = %e, "email not sent: still failing after the retry period");
         }
         Err(SendError::Transient(e)) => {
             store.mark_retry(email.outbox_id, &e).await?;
-            warn!(outbox = email.outbox_id, error = %e, "email not sent yet; will retry");
+            warn!(outbox = email.outbox_id, request, error = %e, "email not sent yet; will retry");
         }
         Err(SendError::Permanent(e)) => {
             store.mark_failed(email.outbox_id, &e).await?;
-            error!(outbox = email.outbox_id, error = %e, "email refused for good");
+            error!(outbox = email.outbox_id, request, error = %e, "email refused for good");
         }
     }
     Ok(())

@@ -185,10 +185,12 @@ pub async fn track(
     cancel: CancellationToken,
 ) {
     loop {
+        // Following one fax is a gateway call or two, each within the HTTP timeout.
+        intake.health.beat("faxes", poll);
         let result = tokio::select! {
             Some(event) = events.recv() => on_event(&intake, &gateway, event).await,
             _ = tokio::time::sleep(poll) => poll_in_flight(&intake, &gateway).await,
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return intake.health.finished("faxes"),
         };
         if let Err(e) = result {
             warn!(error = format!("{e:#}"), "following faxes failed; trying again shortly");

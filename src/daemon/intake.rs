@@ -32,6 +32,8 @@ pub struct Intake {
     /// Wakes the scheduler: a request changed.
     pub schedule_wake: Arc<Notify>,
     pub clock: super::clock::Clock,
+    /// Loop liveness and inbox state, for `/readyz`, `/metrics` and the watchdog.
+    pub health: Arc<super::health::Health>,
 }
 
 /// What to store with a message.
@@ -97,6 +99,7 @@ impl Intake {
             templates: Arc::new(templates),
             settings,
             outbox_wake,
+            health: Arc::new(super::health::Health::new()),
         })
     }
 

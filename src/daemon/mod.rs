@@ -1,6 +1,8 @@
 //! The daemon: wires the adapters to the core and runs them as tokio tasks under one
 //! cancellation token. SIGTERM or SIGINT stops intake, lets in-flight work finish within the
-//! configured deadline, and returns so the process exits 0.
+//! configured deadline, and returns so the process exits 0. SIGHUP reads the config again and,
+//! when it passes the same checks as `check-config`, restarts the tasks with it; when it does not,
+//! the daemon says why and goes on with the config it has.
 
 mod actions;
 mod bounces;
@@ -11,7 +13,11 @@ pub mod deliver;
 mod digest;
 pub mod fax;
 mod follow_ups;
+pub mod health;
+pub mod http;
 pub mod intake;
+mod metrics;
+pub mod notify;
 pub mod package;
 mod replies;
 mod request_commands;
@@ -32,13 +38,40 @@ use crate::mail::maildir::Maildir;
 use crate::mail::send::Sender;
 use crate::store::Store;
 
-/// Runs until SIGTERM/SIGINT.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let cancel = CancellationToken::new();
-    let signals = tokio::spawn(stop_on_signal(cancel.clone()));
-    let result = run_until(settings, cancel).await;
-    signals.abort();
-    result
+/// Runs until SIGTERM/SIGINT, reloading the config on SIGHUP.
+pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let systemd = notify::Systemd::from_environment();
+    let (mut term, mut int, mut hup) =
+        (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?, signal(SignalKind::hangup())?);
+    loop {
+        let round = CancellationToken::new();
+        let mut task =
+            tokio::spawn(run_round(settings.clone(), round.clone(), clock::Clock::system(), systemd.clone()));
+        let next = loop {
+            tokio::select! {
+                ended = &mut task => return ended?,
+                _ = term.recv() => info!(signal = "SIGTERM", "shutdown requested"),
+                _ = int.recv() => info!(signal = "SIGINT", "shutdown requested"),
+                _ = hup.recv() => match crate::config::load(&settings.source) {
+                    Ok(next) => break next,
+                    Err(e) => {
+                        let problems = e.to_string().lines().skip(1).map(str::trim).collect::<Vec<_>>().join("; ");
+                        warn!(problems, "config not reloaded: the file has problems; going on with the running config");
+                        continue;
+                    }
+                },
+            }
+            systemd.notify("STOPPING=1");
+            round.cancel();
+            return task.await?;
+        };
+        info!(config = %next.source.display(), "SIGHUP: config reloaded; restarting the tasks with it");
+        systemd.notify("RELOADING=1");
+        round.cancel();
+        task.await??;
+        settings = next;
+    }
 }
 
 /// Runs until `cancel` fires.
@@ -48,6 +81,16 @@ pub async fn run_until(settings: Settings, cancel: CancellationToken) -> anyhow:
 
 /// Runs until `cancel` fires, on `clock`: the entry point for tests that move time forward.
 pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock: clock::Clock) -> anyhow::Result<()> {
+    run_round(settings, cancel, clock, notify::Systemd::default()).await
+}
+
+/// One run of every task with one config, until `cancel`.
+async fn run_round(
+    settings: Settings,
+    cancel: CancellationToken,
+    clock: clock::Clock,
+    systemd: notify::Systemd,
+) -> anyhow::Result<()> {
     crate::mail::tls::install_crypto_provider();
     crate::mail::files::create_private_dir(&settings.documents)
         .with_context(|| format!("creating {}", settings.documents.display()))?;
@@ -77,17 +120,24 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
     let (events, webhook_events) = tokio::sync::mpsc::channel(256);
     let http_task = match settings.http_listen {
         Some(addr) => {
-            let state = crate::fax::webhook::WebhookState::for_settings(&settings.fax, events.clone(), clock::now)
+            let webhooks = crate::fax::webhook::WebhookState::for_settings(&settings.fax, events.clone(), clock::now)
                 .map_err(anyhow::Error::msg)?;
+            let state = http::HttpState {
+                store: store.clone(),
+                health: intake.health.clone(),
+                webhooks,
+                clock: intake.clock.clone(),
+                started: clock::now(),
+            };
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
-            info!(%addr, "webhook server listening");
+            info!(addr = %listener.local_addr()?, "http server listening (/healthz, /readyz, /metrics, fax webhooks)");
             let stop = cancel.clone();
             Some(tokio::spawn(async move {
-                let served = axum::serve(listener, crate::fax::webhook::router(state))
+                let served = axum::serve(listener, http::router(state))
                     .with_graceful_shutdown(async move { stop.cancelled().await })
                     .await;
                 if let Err(e) = served {
-                    warn!(error = %e, "the webhook server stopped");
+                    warn!(error = %e, "the http server stopped");
                 }
             }))
         }
@@ -97,7 +147,15 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
         tokio::spawn(fax::track(intake.clone(), gateway.clone(), webhook_events, settings.fax_poll, cancel.clone()));
     let deliver_task = tokio::spawn(deliver::run(intake.clone(), sender, gateway, cancel.clone()));
     let schedule_task = tokio::spawn(schedule::run(intake.clone(), cancel.clone()));
-    info!(version = env!("CARGO_PKG_VERSION"), "medrec ready");
+    let watchdog_task = tokio::spawn(notify::watchdog(systemd.clone(), intake.health.clone(), cancel.clone()));
+    systemd.notify("STATUS=connecting to the inbox");
+    tokio::select! {
+        _ = intake.health.wait_connected() => {
+            info!(version = env!("CARGO_PKG_VERSION"), "medrec ready");
+            systemd.notify("READY=1\nSTATUS=running");
+        }
+        _ = cancel.cancelled() => {}
+    }
 
     cancel.cancelled().await;
     info!(deadline_secs = settings.shutdown_deadline.as_secs(), "stopping: finishing work in hand");
@@ -107,6 +165,7 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
         let _ = deliver_task.await;
         let _ = fax_task.await;
         let _ = schedule_task.await;
+        let _ = watchdog_task.await;
         if let Some(t) = http_task {
             let _ = t.await;
         }
@@ -118,17 +177,4 @@ pub async fn run_with_clock(settings: Settings, cancel: CancellationToken, clock
     store.close().await;
     info!("stopped");
     Ok(())
-}
-
-async fn stop_on_signal(cancel: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        warn!("cannot listen for signals; stop the daemon with SIGKILL");
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => info!(signal = "SIGTERM", "shutdown requested"),
-        _ = int.recv() => info!(signal = "SIGINT", "shutdown requested"),
-    }
-    cancel.cancel();
 }

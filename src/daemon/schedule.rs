@@ -25,24 +25,29 @@ const MARK: &str = "planned";
 const LONGEST_SLEEP: Duration = Duration::from_secs(3600);
 /// Due steps done per sweep before looking at the clock again.
 const BATCH: i64 = 200;
+/// Longest a sweep's re-planning may take: 100,000 requests planned for the first time.
+const FIRST_PLANNING: Duration = Duration::from_secs(600);
 
 /// Runs sweeps until `cancel`.
 pub async fn run(intake: Intake, cancel: CancellationToken) {
     loop {
+        // Re-planning is quick, except the first time after an upgrade (all requests at once).
+        intake.health.beat("schedule", FIRST_PLANNING);
         match sweep(&intake, &cancel).await {
             Ok(done) if done > 0 => info!(steps = done, "schedule sweep done"),
             Ok(_) => {}
             Err(e) => warn!(error = format!("{e:#}"), "schedule sweep failed; trying again shortly"),
         }
         if cancel.is_cancelled() {
-            return;
+            return intake.health.finished("schedule");
         }
         let pause = pause_until_next(&intake).await;
+        intake.health.beat("schedule", pause);
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = intake.schedule_wake.notified() => {}
             _ = intake.clock.moved() => {}
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return intake.health.finished("schedule"),
         }
     }
 }
@@ -68,6 +73,7 @@ pub async fn sweep(intake: &Intake, cancel: &CancellationToken) -> anyhow::Resul
         if cancel.is_cancelled() {
             break;
         }
+        intake.health.beat("schedule", Duration::ZERO);
         let result = match row.request {
             Some(reference) => request_step(intake, reference, &row, now).await,
             None => super::digest::send(intake, &row, now).await,

@@ -17,17 +17,30 @@ use crate::store::Place;
 /// Watches a local Maildir, looking at `new/` every `poll`.
 pub async fn maildir(maildir: Maildir, intake: Intake, poll: Duration, cancel: CancellationToken) {
     let mailbox = maildir.mailbox_name();
+    let health = intake.health.clone();
+    health.inbox_named(&mailbox);
     info!("watching the local Maildir inbox");
     loop {
-        if let Err(e) = maildir_pass(&maildir, &mailbox, &intake, &cancel).await {
-            warn!(error = %e, "reading the Maildir inbox failed; trying again shortly");
+        health.beat(LOOP, poll);
+        match maildir_pass(&maildir, &mailbox, &intake, &cancel).await {
+            Ok(()) => {
+                health.inbox_connected();
+                health.inbox_polled(intake.clock.now());
+            }
+            Err(e) => {
+                health.inbox_lost(false);
+                warn!(error = %e, "reading the Maildir inbox failed; trying again shortly");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return health.finished(LOOP),
         }
     }
 }
+
+/// The inbox watcher's name for the watchdog.
+const LOOP: &str = "inbox";
 
 async fn maildir_pass(
     maildir: &Maildir,
@@ -50,22 +63,27 @@ async fn maildir_pass(
 /// Watches an IMAP folder, reconnecting with capped, jittered backoff whenever the connection
 /// fails; never returns before `cancel`.
 pub async fn imap(inbox: ImapInbox, intake: Intake, settings: Imap, cancel: CancellationToken) {
+    let health = intake.health.clone();
+    health.inbox_named(&inbox.mailbox_name());
     let mut delay = Duration::from_secs(1);
-    let mut reconnects = 0u64;
     while !cancel.is_cancelled() {
         let mut connected = false;
+        // Connect, log in, select: three commands, each within the command timeout.
+        health.beat(LOOP, settings.command_timeout * 3);
         match imap_session(&inbox, &intake, &settings, &cancel, &mut connected).await {
-            Ok(()) => return,
+            Ok(()) => return health.finished(LOOP),
             Err(e) => {
                 if connected {
                     delay = Duration::from_secs(1);
                 }
-                reconnects += 1;
+                health.inbox_lost(true);
                 let wait = jitter(delay);
+                let reconnects = health.inbox().reconnects;
                 warn!(error = %e, retry_in_ms = wait.as_millis() as u64, reconnects, "inbox connection failed; reconnecting");
+                health.beat(LOOP, wait);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = cancel.cancelled() => return,
+                    _ = cancel.cancelled() => return health.finished(LOOP),
                 }
                 delay = (delay * 2).min(settings.reconnect_max);
             }
@@ -91,9 +109,11 @@ async fn imap_session(
         );
     }
     info!(uidvalidity = conn.uidvalidity, "inbox connected");
+    intake.health.inbox_connected();
     let mut announced = false;
     loop {
         imap_pass(&mut conn, &mailbox, intake, cancel).await?;
+        intake.health.inbox_polled(intake.clock.now());
         if cancel.is_cancelled() {
             conn.logout().await;
             return Ok(());
@@ -102,6 +122,9 @@ async fn imap_session(
             info!("waiting for new mail");
             announced = true;
         }
+        // IDLE (or the poll pause) ends within its timeout, and DONE within the command timeout.
+        let longest = settings.idle_timeout.max(settings.poll_interval) + settings.command_timeout;
+        intake.health.beat(LOOP, longest);
         let (next, wake) = conn.wait(cancel, settings.idle_timeout, settings.poll_interval).await?;
         conn = next;
         if wake == Wake::Cancelled {
@@ -123,6 +146,7 @@ async fn imap_pass(
         }
         let place =
             Place { mailbox: mailbox.to_string(), uidvalidity: Some(conn.uidvalidity.into()), uid: Some(uid.into()) };
+        intake.health.beat(LOOP, Duration::ZERO);
         if !intake.store.seen_place(&place).await? {
             let Some(raw) = conn.fetch(uid).await? else { continue };
             intake.take(place, &raw).await?;

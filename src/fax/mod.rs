@@ -167,6 +167,28 @@ impl FaxGateway {
         }
     }
 
+    /// Proves the gateway can be used without sending anything (for `medrec doctor`): a
+    /// read-only API call with the credentials, or for the directory a probe file written and
+    /// removed. `Ok` says what was proven.
+    pub async fn check(&self) -> Result<String, FaxError> {
+        match self {
+            FaxGateway::Telnyx(t) => t.check().await,
+            FaxGateway::Sinch(s) => s.check().await,
+            FaxGateway::Directory(d) => {
+                let dir = d.path().to_path_buf();
+                tokio::task::spawn_blocking(move || {
+                    // A dot-file: nothing reading the folder takes it for a fax.
+                    let probe = crate::mail::files::write_atomically(&dir, ".medrec-doctor-probe", b"")?;
+                    std::fs::remove_file(probe)
+                })
+                .await
+                .map_err(|e| FaxError::Transient(format!("fax directory writer failed: {e}")))?
+                .map(|()| "writable (faxes are written there as PDFs, not sent)".to_string())
+                .map_err(|e| FaxError::Permanent(format!("cannot write into {}: {e}", d.path().display())))
+            }
+        }
+    }
+
     /// The waits between attempts after a retryable failure.
     pub fn retry_schedule(&self) -> &[Duration] {
         match self {

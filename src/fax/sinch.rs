@@ -181,6 +181,15 @@ impl Sinch {
         self.http.document("download", response).await
     }
 
+    /// Proves the access key and project id work without changing anything (for `medrec doctor`):
+    /// `GET .../faxes` (operation `getFaxes`) asking for one fax; the answer is read and ignored.
+    pub async fn check(&self) -> Result<String, FaxError> {
+        let request = self.authorized(self.http.client().get(self.url("faxes"))).query(&[("pageSize", "1")]);
+        let response = self.http.send("check", request).await?;
+        self.http.json::<serde_json::Value>("check", response).await?;
+        Ok(format!("{}: access key accepted for project {} (GET faxes)", self.base_url, self.project_id))
+    }
+
     fn url(&self, tail: &str) -> String {
         format!("{}/v3/projects/{}/{tail}", self.base_url, self.project_id)
     }

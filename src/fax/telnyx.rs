@@ -165,6 +165,20 @@ impl Telnyx {
         self.http.document("download", response).await
     }
 
+    /// Proves the API key works without changing anything (for `medrec doctor`): `GET /faxes`
+    /// (operation `ListFaxes`) asking for one fax; the answer is read as JSON and then ignored.
+    pub async fn check(&self) -> Result<String, FaxError> {
+        let request = self
+            .http
+            .client()
+            .get(format!("{}/faxes", self.base_url))
+            .query(&[("page[size]", "1")])
+            .bearer_auth(self.key());
+        let response = self.http.send("check", request).await?;
+        self.http.json::<serde_json::Value>("check", response).await?;
+        Ok(format!("{}: API key accepted (GET /faxes)", self.base_url))
+    }
+
     fn key(&self) -> &str {
         self.api_key.expose_secret()
     }

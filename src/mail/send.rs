@@ -62,6 +62,31 @@ impl Sender {
             }
         }
     }
+
+    /// Proves the way out works without sending anything (for `medrec doctor`). SMTP: connects,
+    /// says EHLO, upgrades to TLS as configured and logs in when credentials are set (lettre's
+    /// `test_connection` opens a connection exactly as a send would, then sends NOOP). Directory:
+    /// writes and removes a dot-file, which readers of the outbox skip. `Ok` says what was proven.
+    pub async fn check(&self) -> Result<String, String> {
+        match self {
+            Sender::Smtp(transport) => match transport.test_connection().await {
+                Ok(true) => Ok("the server took the connection and answered NOOP".into()),
+                Ok(false) => Err("connected, but the server did not answer NOOP".into()),
+                Err(e) => Err(e.to_string()),
+            },
+            Sender::Directory(dir) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let probe = super::files::write_atomically(&dir, ".medrec-doctor-probe", b"")?;
+                    std::fs::remove_file(probe)
+                })
+                .await
+                .map_err(|e| format!("writer task failed: {e}"))?
+                .map(|()| "writable".to_string())
+                .map_err(|e| format!("cannot write there: {e}"))
+            }
+        }
+    }
 }
 
 fn envelope(email: &PendingEmail) -> Result<Envelope, String> {

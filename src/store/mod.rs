@@ -5,10 +5,13 @@
 //! A change and the effects it causes are written in one transaction (e.g. [`Store::ingest`]
 //! stores a message with its queued answer), so a crash leaves either both or neither.
 
+pub mod backup;
 mod changes;
 mod digest;
 mod faxes;
+pub mod health;
 mod messages;
+mod metrics;
 mod outbox;
 mod providers;
 mod requests;
@@ -26,11 +29,12 @@ pub use changes::{RequestChange, Step};
 pub use digest::{DigestRequest, Happened};
 pub use faxes::{FaxChange, PendingFax, SentFax};
 pub use messages::{Effect, Ingested, NewInbound, Place};
+pub use metrics::{Counted, DatabaseCounts};
 pub use outbox::{NewOutgoing, PendingEmail};
 pub use providers::{ProviderRow, Upserted};
 pub use requests::{NewDocument, NewRequestRow, OpenRequest, RequestDetail, Submission};
 pub use schedule::{Done, DueRow};
-pub use views::{ListedRequest, PendingInvoice};
+pub use views::{ListedRequest, OutboxEmail, PendingInvoice};
 
 #[derive(Debug, Clone)]
 pub struct Store {

@@ -27,6 +27,8 @@ pub struct PendingEmail {
     pub raw: Vec<u8>,
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    /// The request it is about, for the log.
+    pub request: Option<Reference>,
 }
 
 impl Store {
@@ -45,7 +47,7 @@ impl Store {
     /// Emails whose next attempt is due, oldest first.
     pub async fn due_emails(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<PendingEmail>> {
         let rows = sqlx::query(
-            "SELECT o.id, m.message_id, o.envelope_from, o.recipients, m.raw, o.attempts, o.created_at
+            "SELECT o.id, m.message_id, o.envelope_from, o.recipients, m.raw, o.attempts, o.created_at, o.request_id
              FROM outbox o JOIN messages m ON m.id = o.message_id
              WHERE o.channel = 'email' AND o.state = 'pending' AND o.next_attempt_at <= ?1
              ORDER BY o.next_attempt_at, o.id LIMIT ?2",
@@ -64,6 +66,7 @@ impl Store {
                     raw: r.try_get(4)?,
                     attempts: r.try_get(5)?,
                     created_at: r.try_get(6)?,
+                    request: r.try_get::<Option<i64>, _>(7)?.map(Reference),
                 })
             })
             .collect()

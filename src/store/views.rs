@@ -178,3 +178,34 @@ impl Store {
         .await
     }
 }
+
+/// One email in the outbox, as `outbox_emails` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEmail {
+    pub message_id: String,
+    pub recipients: String,
+    /// `pending`, `sent` or `failed`.
+    pub state: String,
+    pub request: Option<Reference>,
+}
+
+impl Store {
+    /// Every email in the outbox, oldest first: what the database says was sent to whom.
+    pub async fn outbox_emails(&self) -> Result<Vec<OutboxEmail>> {
+        let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT m.message_id, o.recipients, o.state, o.request_id
+             FROM outbox o JOIN messages m ON m.id = o.message_id WHERE o.channel = 'email' ORDER BY o.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(message_id, recipients, state, r)| OutboxEmail {
+                message_id,
+                recipients,
+                state,
+                request: r.map(Reference),
+            })
+            .collect())
+    }
+}

@@ -311,10 +311,17 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, &[], &[])
+    }
+
+    /// Starts `medrec [flags] run --config CONFIG` with extra environment variables.
+    pub fn start_with(config: &Path, flags: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_medrec"))
+            .args(flags)
             .args(["run", "--config"])
             .arg(config)
             .env("MEDREC_LOG", "medrec=debug")
+            .envs(env.iter().copied())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -354,6 +361,32 @@ impl Daemon {
         self.child.id()
     }
 
+    /// The address the daemon's HTTP server listens on, from its start-up log line.
+    pub fn http_address(&self) -> std::net::SocketAddr {
+        let at = self.wait_for_log("http server listening", 0, Duration::from_secs(30));
+        let line = &self.log_lines()[at];
+        let addr = line.split("addr=").nth(1).or_else(|| line.split("\"addr\":").nth(1)).expect("addr in the log line");
+        let addr = addr.trim_start_matches('"').split(['"', ' ']).next().unwrap();
+        addr.parse().unwrap_or_else(|_| panic!("no address in {line}"))
+    }
+
+    /// Sends `signal` to the daemon.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: signals our own child process by its pid.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+
+    /// SIGKILL: no drain, no cleanup, as in a power cut or the OOM killer.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL medrec");
+        self.child.wait().expect("wait for medrec");
+    }
+
+    /// Waits for the daemon to exit by itself.
+    pub fn wait(mut self) -> ExitStatus {
+        self.child.wait().expect("wait for medrec")
+    }
+
     pub fn log_lines(&self) -> Vec<String> {
         self.log.0.lock().unwrap().clone()
     }
@@ -373,6 +406,9 @@ impl Drop for Daemon {
     }
 }
 
+/// The HTTP server of a test daemon: loopback, on a port the system picks (logged at start).
+pub const TEST_HTTP: &str = "\n[http]\nlisten = \"127.0.0.1:0\"\n";
+
 /// Writes a test config into `dir`: the shipped embedded default with the given bot and staff
 /// addresses, and its `[inbox]`, `[outgoing]` and `[fax]` sections replaced by `sections`.
 pub fn write_config(dir: &Path, bot: &str, staff: &str, sections: &str) -> PathBuf {
@@ -384,8 +420,9 @@ pub fn write_config(dir: &Path, bot: &str, staff: &str, sections: &str) -> PathB
         .replace("../var/", "var/")
         .replace("records@denhamlaw.example", bot)
         .replace("paralegal@denhamlaw.example", staff);
+    let http = if sections.contains("[http]") { "" } else { TEST_HTTP };
     let config = format!(
-        "{head}\n{sections}\n[fax.directory]\npath = \"var/fax/outbox\"\n\n[daemon]\nshutdown_deadline_secs = 10\n"
+        "{head}\n{sections}\n[fax.directory]\npath = \"var/fax/outbox\"\n\n[daemon]\nshutdown_deadline_secs = 10\n{http}"
     );
     let path = dir.join("medrec.toml");
     std::fs::write(&path, config).unwrap();
@@ -523,6 +560,19 @@ pub fn prism_telnyx_url() -> Option<String> {
         .map(|(_, v)| v.trim_matches('"').to_string())
 }
 
+/// `GET path` on `addr` over plain HTTP/1.0: the status code and the body.
+pub fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the daemon's HTTP server");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read the response");
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, body.to_string())
+}
+
 /// A free loopback port (bound and released; good enough for a test's own listener).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -542,6 +592,10 @@ impl Embedded {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = dir.path().join("config/medrec.toml");
         std::fs::copy(repo.join("config/medrec.toml"), &config).unwrap();
+        // Tests run side by side: each daemon's HTTP server on a port of its own.
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(TEST_HTTP);
+        std::fs::write(&config, text).unwrap();
         let embedded = Embedded { dir, config };
         if with_providers {
             let out = embedded.medrec(&[
