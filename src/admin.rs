@@ -1,5 +1,5 @@
 //! Admin commands run from the shell: `medrec providers import FILE.csv`,
-//! `medrec providers list` and `medrec due`.
+//! `medrec providers list` and `medrec due`, and the guard that keeps root off the service's state.
 
 use std::path::Path;
 
@@ -71,4 +71,36 @@ pub async fn show_due(store: &Store, settings: &crate::config::Settings, limit: 
         println!("  nothing");
     }
     Ok(())
+}
+
+/// Refuses to work as root on state that belongs to another user (the service's): a database,
+/// WAL or document file root created there would lock the service out. Run admin commands as
+/// the service user instead (`sudo -u medrec medrec …`).
+pub fn refuse_root_on_service_state(database: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) else { return Ok(()) };
+    let Ok(owner) = std::fs::metadata(dir).map(|m| m.uid()) else { return Ok(()) };
+    if owner == 0 {
+        return Ok(());
+    }
+    let name = user_name(owner).unwrap_or_else(|| owner.to_string());
+    Err(format!(
+        "{} belongs to the user {name}; run this as that user (sudo -u {name} medrec …), not as root: files root \
+         created there would lock the service out",
+        dir.display()
+    ))
+}
+
+/// The login name of `uid`, from /etc/passwd.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
 }

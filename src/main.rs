@@ -152,6 +152,10 @@ where
     F: FnOnce(Settings) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
+    if let Err(e) = medrec::admin::refuse_root_on_service_state(&settings.database) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
     // Database, WAL files, documents and outbox files hold patient data: owner-only.
     // SAFETY: umask only changes this process's file-creation mask; it cannot fail.
     unsafe { libc::umask(0o077) };
@@ -175,7 +179,9 @@ where
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("MEDREC_LOG").unwrap_or_else(|_| EnvFilter::new("medrec=info,warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: the journal and log files get plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),

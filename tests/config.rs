@@ -157,3 +157,62 @@ fn a_missing_config_file_is_named() {
     assert!(!ok);
     assert!(text.contains("/nonexistent/medrec.toml") && text.contains("cannot read the file"), "{text}");
 }
+
+/// The production example with its secrets in `credentials/` beside it (as `/etc/medrec/credentials`).
+fn example_with_credentials(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let config = dir.join("medrec.toml");
+    std::fs::copy(shipped("medrec.example.toml"), &config).unwrap();
+    std::fs::create_dir(dir.join("credentials")).unwrap();
+    for name in ["imap-password", "smtp-password", "telnyx-api-key"] {
+        let file = dir.join("credentials").join(name);
+        std::fs::write(&file, "from-the-config-dir\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    config
+}
+
+#[test]
+fn credentials_are_read_from_systemd_under_the_service_and_beside_the_config_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = example_with_credentials(dir.path());
+    // Outside the service (admin commands): credentials/NAME beside the config file.
+    let (ok, text) = check_config(&config, None);
+    assert!(ok, "{text}");
+    assert!(!text.contains("warning: secret not readable now"), "{text}");
+    // Under the service: $CREDENTIALS_DIRECTORY, which here lacks them, so they are named as missing.
+    let systemd = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .env("CREDENTIALS_DIRECTORY", systemd.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("{}/imap-password", systemd.path().display())), "{text}");
+    assert!(!text.contains("from-the-config-dir"), "secrets are never printed: {text}");
+}
+
+#[test]
+fn root_is_refused_on_state_that_belongs_to_the_service_user() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root (CI runs as root)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    // nobody (65534) stands in for the service user.
+    std::os::unix::fs::chown(&state, Some(65534), Some(65534)).unwrap();
+    let text = std::fs::read_to_string(shipped("medrec.toml")).unwrap();
+    let config = dir.path().join("medrec.toml");
+    std::fs::write(&config, text.replace("../var/", "state/")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_medrec")).args(["migrate", "--config"]).arg(&config).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("run this as that user (sudo -u nobody medrec"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0, "root created nothing there");
+}

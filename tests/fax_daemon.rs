@@ -86,7 +86,7 @@ async fn a_fax_submitted_to_telnyx_is_confirmed_by_a_signed_webhook() {
     let (dir, config) = setup(&telnyx, port);
     let root = dir.path();
     let daemon = Daemon::start(&config);
-    daemon.wait_for_log("webhook server listening", 0, LIMIT);
+    daemon.wait_for_log("http server listening", 0, LIMIT);
     daemon.wait_for_log("watching the local Maildir inbox", 0, LIMIT);
     let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Central Kentucky Orthopedics\nFrom: 01/15/2026\n";
     let raw = common::message_with_attachment(
@@ -139,7 +139,7 @@ async fn an_inbound_fax_reaches_staff_with_its_pdf() {
         axum::serve(media, app).await.unwrap();
     });
     let daemon = Daemon::start(&config);
-    daemon.wait_for_log("webhook server listening", 0, LIMIT);
+    daemon.wait_for_log("http server listening", 0, LIMIT);
     let received = format!(
         r#"{{"data":{{"event_type":"fax.received","id":"e2","occurred_at":"{}","record_type":"event","payload":{{"fax_id":"in-1","direction":"inbound","from":"+18595550121","to":"+18595550199","page_count":1,"status":"received","media_url":"http://127.0.0.1:{media_port}/fax.pdf"}}}},"meta":{{"attempt":1}}}}"#,
         medrec::daemon::clock::now().to_rfc3339()

@@ -127,7 +127,7 @@ impl fmt::Display for BackupReport {
         write!(
             f,
             "Backup written to {}: the database ({}, schema version {}, {} request(s), integrity check ok) and {} \
-             document(s) ({}), with a MANIFEST of their SHA-256, in {:.1}s. Put it back with `medrec restore {}` \
+             document(s) ({}), with a MANIFEST of their SHA-256, in {:.2}s. Put it back with `medrec restore {}` \
              while the daemon is stopped.",
             self.folder.display(),
             human_bytes(self.database_bytes),

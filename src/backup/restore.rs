@@ -36,8 +36,42 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
     if let Some(who) = super::running::holder(settings) {
         bail!("{who}; stop the daemon first (`systemctl stop medrec`), then restore");
     }
-    let stamp = crate::daemon::clock::now().format("%Y%m%dT%H%M%SZ");
+    let stamp = crate::daemon::clock::now().format("%Y%m%dT%H%M%SZ").to_string();
     let (database, documents_dir) = (&settings.database, &settings.documents);
+    let moved_aside = clear_the_way(database, documents_dir, force, &stamp)?;
+
+    let staged = sibling(documents_dir, &format!(".restoring-{stamp}"));
+    let (source, target, m) = (from.to_path_buf(), staged.clone(), manifest.clone());
+    let documents = tokio::task::spawn_blocking(move || copy_documents(&source, &target, &m)).await??;
+    fs::rename(&staged, documents_dir)
+        .with_context(|| format!("moving the documents into {}", documents_dir.display()))?;
+
+    let staged = sibling(database, &format!(".restoring-{stamp}"));
+    if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::mail::files::create_private_dir(dir)?;
+    }
+    copy_verified(&from.join(DATABASE), &staged, &manifest.files[0].sha256)?;
+    let paths_moved = if manifest.documents_root == *documents_dir {
+        0
+    } else {
+        db::move_documents(&staged, &manifest.documents_root, documents_dir).await?
+    };
+    fs::rename(&staged, database).with_context(|| format!("moving the database to {}", database.display()))?;
+    Ok(RestoreReport {
+        from: from.to_path_buf(),
+        manifest,
+        database: database.clone(),
+        requests: checked.requests,
+        documents_dir: documents_dir.clone(),
+        documents,
+        moved_aside,
+        paths_moved,
+    })
+}
+
+/// Makes room for the restore: refuses an existing database (with its `-wal`/`-shm`) or
+/// documents unless `force`, else moves them aside; returns where they went.
+fn clear_the_way(database: &Path, documents_dir: &Path, force: bool, stamp: &str) -> anyhow::Result<Vec<PathBuf>> {
     let old: Vec<&str> = ["", "-wal", "-shm"].into_iter().filter(|s| sibling(database, s).exists()).collect();
     let old_documents = fs::read_dir(documents_dir).map(|mut d| d.next().is_some()).unwrap_or(false);
     if !force && (!old.is_empty() || old_documents) {
@@ -53,46 +87,19 @@ pub async fn restore(settings: &Settings, from: &Path, force: bool) -> anyhow::R
              --force, which first moves them aside to <name>.before-restore-<time>"
         );
     }
-
     // Moved aside with their -wal/-shm, renamed the way SQLite expects, so the old database
     // still opens as it was, uncheckpointed transactions included.
     let aside = sibling(database, &format!(".before-restore-{stamp}"));
-    let mut moved_aside = Vec::new();
+    let mut moved = Vec::new();
     for suffix in old {
-        moved_aside.push(move_aside(&sibling(database, suffix), &sibling(&aside, suffix))?);
+        moved.push(move_aside(&sibling(database, suffix), &sibling(&aside, suffix))?);
     }
     if old_documents {
-        moved_aside.push(move_aside(documents_dir, &sibling(documents_dir, &format!(".before-restore-{stamp}")))?);
+        moved.push(move_aside(documents_dir, &sibling(documents_dir, &format!(".before-restore-{stamp}")))?);
     } else if documents_dir.exists() {
         fs::remove_dir(documents_dir).with_context(|| format!("removing the empty {}", documents_dir.display()))?;
     }
-
-    let staged = sibling(documents_dir, &format!(".restoring-{stamp}"));
-    let (source, target, m) = (from.to_path_buf(), staged.clone(), manifest.clone());
-    let documents = tokio::task::spawn_blocking(move || copy_documents(&source, &target, &m)).await??;
-    fs::rename(&staged, documents_dir)
-        .with_context(|| format!("moving the documents into {}", documents_dir.display()))?;
-
-    let staged = sibling(database, &format!(".restoring-{stamp}"));
-    if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::mail::files::create_private_dir(dir)?;
-    }
-    copy_verified(&from.join(DATABASE), &staged, &manifest.files[0].sha256)?;
-    let paths_moved = match manifest.documents_root == *documents_dir {
-        true => 0,
-        false => db::move_documents(&staged, &manifest.documents_root, documents_dir).await?,
-    };
-    fs::rename(&staged, database).with_context(|| format!("moving the database to {}", database.display()))?;
-    Ok(RestoreReport {
-        from: from.to_path_buf(),
-        manifest,
-        database: database.clone(),
-        requests: checked.requests,
-        documents_dir: documents_dir.clone(),
-        documents,
-        moved_aside,
-        paths_moved,
-    })
+    Ok(moved)
 }
 
 /// Reads the MANIFEST and checks every file it lists, then the database: nothing is restored

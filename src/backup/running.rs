@@ -25,7 +25,9 @@ use crate::config::{LOCAL_CONFIG, SYSTEM_CONFIG, Settings};
 /// Says who appears to be using the database of `settings`, if anyone does.
 pub fn holder(settings: &Settings) -> Option<String> {
     if let Some(pid) = shm_lock_holder(&super::sibling(&settings.database, "-shm")) {
-        return Some(format!("the database {} is open in process {pid}", settings.database.display()));
+        // The kernel says 0 for a process outside our PID namespace.
+        let who = if pid > 0 { format!("process {pid}") } else { "another process".to_string() };
+        return Some(format!("the database {} is open in {who}", settings.database.display()));
     }
     daemon_with_config(&settings.source)
         .map(|pid| format!("the daemon (`medrec run` with {}) is running as process {pid}", settings.source.display()))
@@ -102,7 +104,11 @@ mod tests {
             .arg(&config)
             .spawn()
             .unwrap();
-        let found = daemon_with_config(&config);
+        // Right after exec the kernel may still show an empty command line: look a few times.
+        let found = (0..100).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            daemon_with_config(&config)
+        });
         let not_ours = daemon_with_config(&other);
         fake.kill().unwrap();
         fake.wait().unwrap();

@@ -227,7 +227,7 @@ impl Settings {
         };
         format!(
             "config:    {}\nfirm:      {} ({}, {})\nbot:       {}\nstaff:     {} address(es)\ndatabase:  {}\n\
-             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       {}\nwebhooks:  {}\n\
+             documents: {}\ninbox:     {inbox}; senders {trust}\noutgoing:  {outgoing}\nfax:       {}\nhttp:      {}\n\
              schedule:  {}",
             self.source.display(),
             self.firm.name,
