@@ -178,3 +178,28 @@ fn sighup_takes_a_changed_config_that_passes_the_checks_and_keeps_the_old_one_ot
     assert!(answered(&e.outbox(3), 3), "still running on the config it had");
     assert_eq!(daemon.stop().code(), Some(0));
 }
+
+#[test]
+fn the_daemon_refuses_to_start_with_a_secret_file_others_can_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let password = common::secret_file(dir.path(), "imap-password", "hunter2-secret");
+    std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let sections = format!(
+        "[inbox]\nsender_trust = \"unverified\"\n\n[inbox.imap]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+         user = \"bot\"\npassword_file = \"{}\"\n\n[outgoing.directory]\npath = \"var/mail/outbox\"\n",
+        common::free_port(),
+        password.display()
+    );
+    let config = common::write_config(dir.path(), BOT, STAFF, &sections);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medrec"))
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is readable by every user; make it private"), "{stderr}");
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+}
