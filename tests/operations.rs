@@ -176,6 +176,17 @@ fn sighup_takes_a_changed_config_that_passes_the_checks_and_keeps_the_old_one_ot
     assert!(daemon.log_lines()[at].contains("typo_key"), "{}", daemon.log_lines()[at]);
     e.drop_mail("3.eml", &help(3));
     assert!(answered(&e.outbox(3), 3), "still running on the config it had");
+
+    // A valid file whose secret cannot be read: the running config stays too.
+    let maildir = "[inbox.maildir]\npath = \"../var/mail/inbox\"\npoll_interval_ms = 250";
+    assert!(good.contains(maildir));
+    let imap = "[inbox.imap]\nhost = \"127.0.0.1\"\nport = 143\ntls = \"none\"\nuser = \"bot\"\npassword_file = \"/nonexistent/imap-password\"";
+    std::fs::write(&e.config, good.replace(maildir, imap)).unwrap();
+    daemon.signal(libc::SIGHUP);
+    let at = daemon.wait_for_log("config not reloaded: a secret cannot be read", at, Duration::from_secs(30));
+    assert!(daemon.log_lines()[at].contains("/nonexistent/imap-password"), "{}", daemon.log_lines()[at]);
+    e.drop_mail("4.eml", &help(4));
+    assert!(answered(&e.outbox(4), 4), "still running on the config it had");
     assert_eq!(daemon.stop().code(), Some(0));
 }
 

@@ -191,12 +191,15 @@ impl Settings {
         if self.staff.is_empty() {
             out.push("no [[staff]] entries: nobody can command the bot".into());
         }
-        for source in self.secret_sources() {
-            if let Err(e) = source.load() {
-                out.push(format!("secret not readable now ({e}); `medrec run` will refuse to start without it"));
-            }
+        for e in self.unreadable_secrets() {
+            out.push(format!("secret not readable now ({e}); `medrec run` will refuse to start without it"));
         }
         out
+    }
+
+    /// Why each secret that cannot be read now cannot be (never the secret itself).
+    pub fn unreadable_secrets(&self) -> Vec<String> {
+        self.secret_sources().into_iter().filter_map(|s| s.load().err()).collect()
     }
 
     fn secret_sources(&self) -> Vec<&SecretSource> {

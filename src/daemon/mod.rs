@@ -54,7 +54,12 @@ pub async fn run(mut settings: Settings) -> anyhow::Result<()> {
                 _ = term.recv() => info!(signal = "SIGTERM", "shutdown requested"),
                 _ = int.recv() => info!(signal = "SIGINT", "shutdown requested"),
                 _ = hup.recv() => match crate::config::load(&settings.source) {
-                    Ok(next) => break next,
+                    Ok(next) if next.unreadable_secrets().is_empty() => break next,
+                    Ok(next) => {
+                        let problems = next.unreadable_secrets().join("; ");
+                        warn!(problems, "config not reloaded: a secret cannot be read; going on with the running config");
+                        continue;
+                    }
                     Err(e) => {
                         let problems = e.to_string().lines().skip(1).map(str::trim).collect::<Vec<_>>().join("; ");
                         warn!(problems, "config not reloaded: the file has problems; going on with the running config");
