@@ -17,9 +17,9 @@ use crate::store::{PendingEmail, Store};
 const FIRST_RETRY: Duration = Duration::from_secs(30);
 const IDLE_CHECK: Duration = Duration::from_secs(60);
 /// The outbox sender's name for the watchdog.
-const LOOP: &str = "outbox";
+pub(super) const LOOP: &str = "outbox";
 /// Longest one email or fax hand-over may take (beyond the watchdog's grace).
-const SEND_AT_MOST: Duration = Duration::from_secs(300);
+pub(super) const SEND_AT_MOST: Duration = Duration::from_secs(300);
 
 pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<FaxGateway>, cancel: CancellationToken) {
     let (store, wake, settings) = (intake.store.clone(), intake.outbox_wake.clone(), intake.settings.outgoing.clone());

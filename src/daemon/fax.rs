@@ -53,6 +53,8 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         if cancel.is_cancelled() {
             break;
         }
+        // Faxes are sent by the outbox sender's loop: each one reports in for it.
+        intake.health.beat(super::deliver::LOOP, super::deliver::SEND_AT_MOST);
         intake.store.begin_attempt(fax.outbox_id, now + chrono::Duration::minutes(15)).await?;
         let attempt = fax.attempts + 1;
         let pdf = tokio::fs::read(&fax.document_path).await?;
