@@ -78,8 +78,7 @@ pub async fn show_due(store: &Store, settings: &crate::config::Settings, limit: 
 /// the service user instead (`sudo -u medrec medrec …`).
 pub fn refuse_root_on_service_state(database: &Path) -> Result<(), String> {
     use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if crate::mail::files::effective_uid() != 0 {
         return Ok(());
     }
     let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) else { return Ok(()) };

@@ -199,16 +199,17 @@ impl Settings {
 
     /// Why each secret that cannot be read now cannot be (never the secret itself).
     pub fn unreadable_secrets(&self) -> Vec<String> {
-        self.secret_sources().into_iter().filter_map(|s| s.load().err()).collect()
+        self.secret_sources().into_iter().filter_map(|(_, s)| s.load().err()).collect()
     }
 
-    fn secret_sources(&self) -> Vec<&SecretSource> {
+    /// Every secret the config names, with its config key.
+    pub fn secret_sources(&self) -> Vec<(&'static str, &SecretSource)> {
         let mut v = Vec::new();
         if let InboxSource::Imap(i) = &self.inbox.source {
-            v.push(&i.password);
+            v.push(("inbox.imap.password", &i.password));
         }
         if let OutgoingTransport::Smtp(Smtp { password: Some(p), .. }) = &self.outgoing.transport {
-            v.push(p);
+            v.push(("outgoing.smtp.password", p));
         }
         v.extend(self.fax.secret_sources());
         v

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use super::clock::Clock;
 use super::health::{Health, InboxHealth};
 use crate::fax::webhook::{self, WebhookState};
-use crate::store::{DatabaseCounts, Store};
+use crate::store::Store;
 
 /// A pending outbox entry due this long ago means the sender is not sending.
 pub const STUCK_AFTER: Duration = Duration::from_secs(600);
@@ -41,8 +41,8 @@ pub fn router(state: HttpState) -> Router {
 
 async fn ready(State(s): State<HttpState>) -> Response {
     let written = s.store.probe_write().await.map_err(|e| e.to_string());
-    let counts = s.store.figures().await.map_err(|e| e.to_string());
-    let problems = not_ready(&written, &counts, &s.health.inbox(), s.clock.now());
+    let next_due = s.store.next_outbox_due().await.map_err(|e| e.to_string());
+    let problems = not_ready(&written, &next_due, &s.health.inbox(), s.clock.now());
     if problems.is_empty() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
@@ -71,7 +71,7 @@ async fn metrics(State(s): State<HttpState>) -> Response {
 /// What keeps the daemon from being ready; empty when it is.
 pub fn not_ready(
     written: &Result<(), String>,
-    counts: &Result<DatabaseCounts, String>,
+    next_due: &Result<Option<DateTime<Utc>>, String>,
     inbox: &InboxHealth,
     now: DateTime<Utc>,
 ) -> Vec<String> {
@@ -82,19 +82,18 @@ pub fn not_ready(
     if !inbox.connected {
         problems.push(format!("the inbox {} is not connected", inbox.name));
     }
-    match counts {
+    match next_due {
         Err(e) => problems.push(format!("cannot read the outbox ({e})")),
-        Ok(c) => {
-            if let Some(due) = c.outbox_oldest_due {
-                let late = (now - due).to_std().unwrap_or_default();
-                if late > STUCK_AFTER {
-                    problems.push(format!(
-                        "the outbox is stuck: an entry was due {} minutes ago and is not sent",
-                        late.as_secs() / 60
-                    ));
-                }
+        Ok(Some(due)) => {
+            let late = (now - *due).to_std().unwrap_or_default();
+            if late > STUCK_AFTER {
+                problems.push(format!(
+                    "the outbox is stuck: an entry was due {} minutes ago and is not sent",
+                    late.as_secs() / 60
+                ));
             }
         }
+        Ok(None) => {}
     }
     problems
 }
@@ -110,10 +109,11 @@ mod tests {
     #[test]
     fn ready_needs_writes_a_connected_inbox_and_a_moving_outbox() {
         let inbox = InboxHealth { name: "maildir:/var/mail".into(), connected: true, ..Default::default() };
-        let moving = DatabaseCounts { outbox_pending: 1, outbox_oldest_due: Some(at(1_000)), ..Default::default() };
-        assert!(not_ready(&Ok(()), &Ok(moving.clone()), &inbox, at(1_500)).is_empty());
+        let moving = Some(at(1_000));
+        assert!(not_ready(&Ok(()), &Ok(moving), &inbox, at(1_500)).is_empty());
+        assert!(not_ready(&Ok(()), &Ok(None), &inbox, at(1_500)).is_empty());
 
-        let stuck = not_ready(&Ok(()), &Ok(moving.clone()), &inbox, at(1_000 + 601));
+        let stuck = not_ready(&Ok(()), &Ok(moving), &inbox, at(1_000 + 601));
         assert_eq!(stuck, vec!["the outbox is stuck: an entry was due 10 minutes ago and is not sent"]);
 
         let down = InboxHealth { connected: false, ..inbox.clone() };

@@ -97,7 +97,6 @@ mod tests {
             sends: vec![(vec!["email".into(), "sent".into()], 12), (vec!["fax".into(), "failed".into()], 1)],
             outbox_pending: 2,
             outbox_oldest: Some(at(1_000)),
-            outbox_oldest_due: Some(at(1_100)),
             requests_by_state: vec![(vec!["submitted".into()], 4)],
             follow_ups_sent: vec![(vec!["fax".into()], 2)],
         };

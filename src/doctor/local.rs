@@ -9,8 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::checklist::{Check, shell_word};
-use crate::config::{InboxSource, OutgoingTransport, SecretSource, Settings, Smtp};
-use crate::fax::FaxSettings;
+use crate::config::{SecretSource, Settings};
 
 /// What `stat` says about a path, as far as privacy goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,32 +91,11 @@ pub fn secret(key: &str, source: &SecretSource, facts: Option<Facts>, loaded: Re
     }
 }
 
-/// Every secret the config names, with its config key.
-pub fn secret_sources(settings: &Settings) -> Vec<(&'static str, &SecretSource)> {
-    let mut out = Vec::new();
-    if let InboxSource::Imap(i) = &settings.inbox.source {
-        out.push(("inbox.imap.password", &i.password));
-    }
-    if let OutgoingTransport::Smtp(Smtp { password: Some(p), .. }) = &settings.outgoing.transport {
-        out.push(("outgoing.smtp.password", p));
-    }
-    match &settings.fax {
-        FaxSettings::Directory { .. } => {}
-        FaxSettings::Telnyx(t) => out.push(("fax.telnyx.api_key", &t.api_key)),
-        FaxSettings::Sinch(s) => {
-            out.push(("fax.sinch.key_secret", &s.key_secret));
-            out.push(("fax.sinch.webhook_password", &s.webhook_password));
-        }
-    }
-    out
-}
-
 // --- the shell: looks at the disk ---
 
 /// The effective user id of this process.
 pub fn me() -> u32 {
-    // SAFETY: geteuid has no preconditions, touches no memory and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::mail::files::effective_uid()
 }
 
 pub fn facts(path: &Path) -> std::io::Result<Facts> {
@@ -149,7 +127,8 @@ pub fn machine_time_zone() -> Option<String> {
 
 /// The checks of every secret in the config.
 pub fn secrets(settings: &Settings) -> Vec<Check> {
-    secret_sources(settings)
+    settings
+        .secret_sources()
         .into_iter()
         .map(|(key, source)| {
             let facts = match source {

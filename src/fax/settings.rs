@@ -164,11 +164,13 @@ pub struct SinchSettings {
 
 impl FaxSettings {
     /// The secrets the gateway needs, for `check-config` to try reading.
-    pub fn secret_sources(&self) -> Vec<&SecretSource> {
+    pub fn secret_sources(&self) -> Vec<(&'static str, &SecretSource)> {
         match self {
             FaxSettings::Directory { .. } => vec![],
-            FaxSettings::Telnyx(t) => vec![&t.api_key],
-            FaxSettings::Sinch(s) => vec![&s.key_secret, &s.webhook_password],
+            FaxSettings::Telnyx(t) => vec![("fax.telnyx.api_key", &t.api_key)],
+            FaxSettings::Sinch(s) => {
+                vec![("fax.sinch.key_secret", &s.key_secret), ("fax.sinch.webhook_password", &s.webhook_password)]
+            }
         }
     }
 

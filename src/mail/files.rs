@@ -1,5 +1,6 @@
 //! Small file-system helpers shared by the local adapters: private directories and files (the
-//! documents and database hold patient data) and atomic writes (temp name, fsync, rename).
+//! documents and database hold patient data), atomic writes (temp name, fsync, rename), and who
+//! this process is (the owner of what it creates).
 
 use std::fs;
 use std::io::Write;
@@ -39,4 +40,10 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The effective user id of this process: who owns what it creates.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions, touches no memory and cannot fail.
+    unsafe { libc::geteuid() }
 }

@@ -1,4 +1,4 @@
-//! The database's health, for `medrec doctor`: SQLite's own consistency check, the schema
+//! The database's health, for `medrec doctor` (and the write probe for `/readyz`): SQLite's own consistency check, the schema
 //! version against the migrations this build knows, a write probe that changes nothing, and
 //! how many requests there are (counts only: no patient data leaves this file).
 
@@ -49,18 +49,19 @@ impl Store {
             latest_known,
             requests: counts.try_get(0)?,
             open_requests: counts.try_get(1)?,
-            writable: self.write_probe().await,
+            writable: self.probe_write().await.map_err(|e| e.to_string()),
         })
     }
 
     /// Takes the write lock and creates a table, then rolls back: proves the file, its directory
-    /// (for the WAL and shared-memory files) and the lock work, and leaves no trace.
-    async fn write_probe(&self) -> std::result::Result<(), String> {
-        let mut tx = self.write().await.map_err(|e| e.to_string())?;
+    /// (for the WAL and shared-memory files) and the lock work, and leaves no trace. For
+    /// `medrec doctor` and `/readyz`.
+    pub async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.write().await?;
         let probe = sqlx::query("CREATE TABLE doctor_write_probe (x INTEGER)").execute(&mut *tx).await;
         let rolled_back = tx.rollback().await;
-        probe.map_err(|e| e.to_string())?;
-        rolled_back.map_err(|e| e.to_string())
+        probe?;
+        rolled_back
     }
 }
 

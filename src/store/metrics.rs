@@ -1,6 +1,5 @@
 //! The numbers `/metrics` and `/readyz` read from the database: messages by kind, sends by
-//! channel and result, the outbox's depth and age, requests by state, follow-ups sent, and a
-//! write probe that leaves nothing behind.
+//! channel and result, the outbox's depth and age, requests by state, follow-ups sent.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -20,8 +19,6 @@ pub struct DatabaseCounts {
     pub outbox_pending: i64,
     /// When the oldest pending entry was queued.
     pub outbox_oldest: Option<DateTime<Utc>>,
-    /// When the pending entry most overdue was due: long past means the sender is not sending.
-    pub outbox_oldest_due: Option<DateTime<Utc>>,
     pub requests_by_state: Vec<Counted>,
     /// Follow-ups sent to providers, by channel.
     pub follow_ups_sent: Vec<Counted>,
@@ -43,10 +40,9 @@ impl Store {
         let sends = sqlx::query("SELECT channel, state, count(*) FROM outbox GROUP BY 1, 2 ORDER BY 1, 2")
             .fetch_all(&mut *conn)
             .await?;
-        let pending =
-            sqlx::query("SELECT count(*), min(created_at), min(next_attempt_at) FROM outbox WHERE state = 'pending'")
-                .fetch_one(&mut *conn)
-                .await?;
+        let pending = sqlx::query("SELECT count(*), min(created_at) FROM outbox WHERE state = 'pending'")
+            .fetch_one(&mut *conn)
+            .await?;
         let states =
             sqlx::query("SELECT state, count(*) FROM requests GROUP BY 1 ORDER BY 1").fetch_all(&mut *conn).await?;
         let follow_ups = sqlx::query(
@@ -62,18 +58,8 @@ impl Store {
             sends: labelled(sends, 2),
             outbox_pending: pending.get(0),
             outbox_oldest: pending.try_get(1)?,
-            outbox_oldest_due: pending.try_get(2)?,
             requests_by_state: labelled(states, 1),
             follow_ups_sent: labelled(follow_ups, 1),
         })
-    }
-
-    /// Proves the database takes writes: takes the write lock, writes a row, and rolls back.
-    pub async fn probe_write(&self) -> Result<()> {
-        let mut tx = self.write().await?;
-        sqlx::query("INSERT INTO schedule_marks (name, at) VALUES ('write probe', '') ON CONFLICT DO NOTHING")
-            .execute(&mut *tx)
-            .await?;
-        tx.rollback().await
     }
 }
