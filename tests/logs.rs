@@ -137,9 +137,29 @@ fn assert_no_patient_data(lines: &[String]) {
     assert!(lines.len() > 20, "the scenario logged only {} lines", lines.len());
     for line in lines {
         for secret in [NAME, DOB, SSN].iter().chain(ALSO.iter()) {
-            assert!(!line.contains(secret), "patient data {secret:?} in a log line: {line}");
+            assert!(!mentions(line, secret), "patient data {secret:?} in a log line: {line}");
         }
     }
+}
+
+/// Whether `line` holds `secret` as a whole: not as a run of digits inside a longer number, as
+/// "6419" sits inside a timestamp such as "15:05:28.964190Z" or a timing in microseconds.
+fn mentions(line: &str, secret: &str) -> bool {
+    line.match_indices(secret).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + secret.len()..].chars().next();
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+        !(secret.starts_with(|c: char| c.is_ascii_digit()) && (glued(before) || glued(after)))
+    })
+}
+
+#[test]
+fn a_secret_inside_a_longer_number_is_not_a_mention() {
+    assert!(!mentions(r#""timestamp":"2026-11-23T15:05:28.964190Z""#, "6419"));
+    assert!(!mentions("elapsed_secs=0.0000064190", "6419"));
+    assert!(mentions("SSN ending 6419 on file", "6419"));
+    assert!(mentions("ssn=6419", "6419"));
+    assert!(mentions("patient Okonkwo-Vance", "Okonkwo"));
 }
 
 #[test]
