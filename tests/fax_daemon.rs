@@ -214,7 +214,7 @@ async fn regression_a_fax_that_timed_out_but_arrived_is_not_sent_twice() {
         idempotency_key: format!("o{}-a1", fax.outbox_id),
     };
     gateway.submit(&job).await.unwrap();
-    store.begin_attempt(fax.outbox_id, now - chrono::Duration::seconds(1)).await.unwrap();
+    assert!(store.begin_attempt(fax.outbox_id, now - chrono::Duration::seconds(1), now).await.unwrap());
     store.fax_uncertain(fax.outbox_id, now - chrono::Duration::seconds(10), "timed out").await.unwrap();
 
     medrec::daemon::fax::send_due(&intake, &gateway, &tokio_util::sync::CancellationToken::new()).await.unwrap();

@@ -1,6 +1,7 @@
 //! The store against real SQLite files: messages are recognised again by place, by Message-ID
 //! (also after a UIDVALIDITY change) and by their bytes; an answer is queued in the same
-//! transaction as the message it answers; outbox attempts are recorded before they are made.
+//! transaction as the message it answers; outbox attempts are recorded before they are made; a
+//! database from before migration 0004 keeps its outbox when the table is rebuilt.
 
 use chrono::{DateTime, Duration, Utc};
 use medrec::store::{Effect, Ingested, NewInbound, NewOutgoing, Place, Store};
@@ -83,7 +84,7 @@ async fn an_answer_is_queued_with_its_message_and_retried_until_sent() {
     assert_eq!(due[0].recipients, recipients);
     assert_eq!(due[0].raw, b"answer");
     // The attempt and its retry time are written first: a crash now leaves it due at +30 s.
-    store.begin_attempt(due[0].outbox_id, at(30)).await.unwrap();
+    assert!(store.begin_attempt(due[0].outbox_id, at(30), at(0)).await.unwrap());
     assert!(store.due_emails(at(10), 10).await.unwrap().is_empty());
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(at(30)));
     store.mark_retry(due[0].outbox_id, "421 try later").await.unwrap();
@@ -159,4 +160,67 @@ async fn providers_are_added_updated_or_left_unchanged_by_name_and_city() {
     e.city = Some("Louisville".into());
     assert!(matches!(store.upsert_provider(&e, at(3)).await.unwrap(), Upserted::Created(other) if other != id));
     assert_eq!(store.providers().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_schema_3_database_keeps_its_outbox_through_the_withdrawn_state_migration() {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use std::str::FromStr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("medrec.db");
+    // A database as the release before migration 0004 left it, with one entry of each kind.
+    let options = SqliteConnectOptions::from_str("sqlite:").unwrap().filename(&path).create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    before.migrations = before.migrations.iter().filter(|m| m.version <= 3).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO outbox (channel, purpose, recipients, state, attempts, next_attempt_at, last_error, gateway_id,
+             fax_status, created_at, sent_at, step)
+         VALUES ('fax', 'notice', '+18595550100', 'sent', 2, '2026-01-02T00:00:00Z', NULL, 'g-1', 'delivered',
+                 '2026-01-01T00:00:00Z', '2026-01-01T00:05:00Z', 'follow_up/1/fax/+18595550100'),
+                ('email', 'answer', 'a@x.example', 'pending', 1, '2026-01-03T00:00:00Z', '421 later', NULL, NULL,
+                 '2026-01-01T00:00:00Z', NULL, NULL),
+                ('email', 'answer', 'b@x.example', 'failed', 5, '2026-01-04T00:00:00Z', '550 no', NULL, NULL,
+                 '2026-01-01T00:00:00Z', NULL, NULL)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some("2026-01-03T00:00:00Z".parse().unwrap()));
+    store.close().await;
+
+    let pool = sqlx::SqlitePool::connect_with(SqliteConnectOptions::from_str("sqlite:").unwrap().filename(&path))
+        .await
+        .unwrap();
+    // Every column of each row, in one line: "-" for NULL.
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT channel || ' ' || purpose || ' ' || recipients || ' ' || state || ' ' || attempts || ' '
+             || next_attempt_at || ' ' || coalesce(last_error, '-') || ' ' || coalesce(gateway_id, '-') || ' '
+             || coalesce(fax_status, '-') || ' ' || created_at || ' ' || coalesce(sent_at, '-') || ' '
+             || coalesce(step, '-') || ' ' || coalesce(attempt_started_at, '-')
+         FROM outbox ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        [
+            "fax notice +18595550100 sent 2 2026-01-02T00:00:00Z - g-1 delivered 2026-01-01T00:00:00Z \
+             2026-01-01T00:05:00Z follow_up/1/fax/+18595550100 -",
+            "email answer a@x.example pending 1 2026-01-03T00:00:00Z 421 later - - 2026-01-01T00:00:00Z - - -",
+            "email answer b@x.example failed 5 2026-01-04T00:00:00Z 550 no - - 2026-01-01T00:00:00Z - - -",
+        ]
+    );
+    // The rebuilt table takes the new state, and still refuses one it does not know.
+    sqlx::query("UPDATE outbox SET state = 'withdrawn' WHERE id = 2").execute(&pool).await.unwrap();
+    assert!(sqlx::query("UPDATE outbox SET state = 'lost' WHERE id = 2").execute(&pool).await.is_err());
+    let unique =
+        sqlx::query("UPDATE outbox SET step = 'follow_up/1/fax/+18595550100' WHERE id = 3").execute(&pool).await;
+    assert!(unique.is_err(), "the step index is unique again");
 }

@@ -70,6 +70,10 @@ pub enum Do {
     Eta(NaiveDate),
     NextChannel(Option<&'static str>),
     CloseReason(String),
+    /// See [`Step::Withdraw`].
+    Withdraw {
+        provider_told: bool,
+    },
     Update {
         from: NaiveDate,
         owner: String,
@@ -159,6 +163,7 @@ pub fn for_store<'a>(planned: &'a Planned, composed: &'a ComposedMail) -> Reques
             (Do::Eta(d), _) => Step::Eta(*d),
             (Do::NextChannel(c), _) => Step::NextChannel(*c),
             (Do::CloseReason(r), _) => Step::CloseReason(r),
+            (Do::Withdraw { provider_told }, _) => Step::Withdraw { provider_told: *provider_told },
             (Do::Update { from, owner }, _) => Step::Update { from: *from, owner },
         })
         .collect();

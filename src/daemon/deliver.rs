@@ -22,13 +22,12 @@ pub(super) const LOOP: &str = "outbox";
 pub(super) const SEND_AT_MOST: Duration = Duration::from_secs(300);
 
 pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<FaxGateway>, cancel: CancellationToken) {
-    let (store, wake, settings) = (intake.store.clone(), intake.outbox_wake.clone(), intake.settings.outgoing.clone());
-    let clock = intake.clock.clone();
-    let health = intake.health.clone();
+    let (store, wake, clock, health) =
+        (intake.store.clone(), intake.outbox_wake.clone(), intake.clock.clone(), intake.health.clone());
     loop {
         // A burst of sends reports in per entry; see `send_one`.
         health.beat(LOOP, SEND_AT_MOST);
-        if let Err(e) = send_due(&store, &sender, &settings, &clock, &health, &cancel).await {
+        if let Err(e) = send_due(&intake, &sender, &cancel).await {
             warn!(error = %e, "reading the outbox failed; trying again shortly");
         }
         if let Err(e) = super::fax::send_due(&intake, &gateway, &cancel).await {
@@ -51,14 +50,13 @@ pub async fn run(intake: super::intake::Intake, sender: Sender, gateway: Arc<Fax
     }
 }
 
-async fn send_due(
-    store: &Store,
+/// Sends every email that is due, oldest first, until none is or `cancel` fires.
+pub async fn send_due(
+    intake: &super::intake::Intake,
     sender: &Sender,
-    settings: &Outgoing,
-    clock: &Clock,
-    health: &super::health::Health,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
+    let (store, settings, clock) = (&intake.store, &intake.settings.outgoing, &intake.clock);
     loop {
         let due = store.due_emails(clock.now(), 20).await?;
         if due.is_empty() {
@@ -68,7 +66,7 @@ async fn send_due(
             if cancel.is_cancelled() {
                 return Ok(());
             }
-            health.beat(LOOP, SEND_AT_MOST);
+            intake.health.beat(LOOP, SEND_AT_MOST);
             send_one(store, sender, settings, clock, &email).await?;
         }
     }
@@ -83,7 +81,10 @@ async fn send_one(
 ) -> anyhow::Result<()> {
     let now = clock.now();
     let request = email.request.map(|r| r.to_string());
-    store.begin_attempt(email.outbox_id, retry_at(now, email.attempts, settings.retry_max)).await?;
+    if !store.begin_attempt(email.outbox_id, retry_at(now, email.attempts, settings.retry_max), now).await? {
+        info!(outbox = email.outbox_id, request, "email not sent: withdrawn, its request was cancelled");
+        return Ok(());
+    }
     match sender.send(email).await {
         Ok(()) => {
             store.mark_sent(email.outbox_id, clock.now()).await?;

@@ -55,7 +55,11 @@ pub async fn send_due(intake: &Intake, gateway: &FaxGateway, cancel: &Cancellati
         }
         // Faxes are sent by the outbox sender's loop: each one reports in for it.
         intake.health.beat(super::deliver::LOOP, super::deliver::SEND_AT_MOST);
-        intake.store.begin_attempt(fax.outbox_id, now + chrono::Duration::minutes(15)).await?;
+        if !intake.store.begin_attempt(fax.outbox_id, now + chrono::Duration::minutes(15), now).await? {
+            let request = fax.request.map(|r| r.to_string());
+            info!(outbox = fax.outbox_id, request, "fax not sent: withdrawn, its request was cancelled");
+            continue;
+        }
         let attempt = fax.attempts + 1;
         let pdf = tokio::fs::read(&fax.document_path).await?;
         let job_for = |n: i64| FaxJob {

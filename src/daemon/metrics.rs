@@ -22,7 +22,12 @@ pub fn render(s: &Snapshot<'_>) -> String {
     let c = s.counts;
     family(&mut out, "medrec_messages_received_total", "counter", "Inbound messages stored, by kind.");
     labelled(&mut out, "medrec_messages_received_total", &["kind"], &c.received_by_kind);
-    family(&mut out, "medrec_sends_total", "counter", "Outbox entries by channel and result (pending, sent, failed).");
+    family(
+        &mut out,
+        "medrec_sends_total",
+        "counter",
+        "Outbox entries by channel and result (pending, sent, failed, withdrawn).",
+    );
     labelled(&mut out, "medrec_sends_total", &["channel", "result"], &c.sends);
     family(&mut out, "medrec_outbox_depth", "gauge", "Outbox entries waiting to be sent.");
     sample(&mut out, "medrec_outbox_depth", "", c.outbox_pending as f64);

@@ -287,16 +287,23 @@ async fn cancel(
     p.push(Do::CloseReason(reason.to_string()));
     p.event("cancelled", from, format!("cancelled: {reason}"));
     let provider = &request.provider.entry;
-    let told = match (request.submitted_at, request.channel.as_deref()) {
-        (None, _) if state == State::Preparing => "Nothing had gone to the provider yet.".to_string(),
-        (_, Some("fax")) if provider.fax.is_some() => {
+    // A package still waiting to go is withdrawn; one that went (or is going) gets a withdrawal.
+    let gone = intake.store.package_may_have_gone(reference, now).await?;
+    p.push(Do::Withdraw { provider_told: gone });
+    let told = match (gone, request.channel.as_deref()) {
+        (false, _) if state == State::Submitting => {
+            p.event("withdrawal", "medrec", "the package waiting to go was withdrawn; nothing was sent".into());
+            "Nothing had gone to the provider yet: the package waiting to go is withdrawn.".to_string()
+        }
+        (false, _) => "Nothing had gone to the provider yet.".to_string(),
+        (true, Some("fax")) if provider.fax.is_some() => {
             let fax = provider.fax.clone().unwrap_or_default();
             let pdf = withdrawal_letter(intake, request, now).await?;
             p.push(Do::Fax { to: fax.clone(), document: ("letter", pdf) });
             p.event("withdrawal", "medrec", format!("withdrawal letter queued by fax to {fax}"));
             format!("{} is told by fax that the request is withdrawn.", provider.name)
         }
-        _ => match &provider.email {
+        (true, _) => match &provider.email {
             Some(address) => {
                 p.push(Do::Email {
                     out: withdrawal_email(intake, request, address, now),

@@ -47,14 +47,20 @@ pub enum Step<'a> {
     NextChannel(Option<&'a str>),
     /// Why the request closed (a cancellation's reason).
     CloseReason(&'a str),
+    /// Withdraw what still waits in the outbox for the provider (the package, a follow-up).
+    /// `provider_told` is false when the plan says nothing had gone to the provider: the staff
+    /// confirmation that it was sent is withdrawn too, and should a sender have taken the
+    /// package meanwhile, the change does not apply and is planned again.
+    Withdraw { provider_told: bool },
     /// Start a new request for updated records: same patient, provider and authorization, the
     /// same record types from `from` to the present, owned by `owner`.
     Update { from: NaiveDate, owner: &'a str },
 }
 
 /// Applies `change` inside `tx`; `message` is the stored inbound message (`None` for a step of
-/// the schedule). Returns `None`, having written nothing, when the request has left
-/// `from_state`; else the request an `Update` step created, if any.
+/// the schedule). Returns `None` when the request has left `from_state` (or a withdrawal found
+/// the package on its way): the caller then drops `tx` and plans again. Else the request an
+/// `Update` step created, if any.
 pub(super) async fn apply(
     tx: &mut SqliteConnection,
     change: &RequestChange<'_>,
@@ -82,10 +88,23 @@ pub(super) async fn apply(
     }
     let mut created = None;
     for step in &change.steps {
-        if let Step::Update { from, owner } = step {
-            created = Some(super::requests::copy_for_update(tx, id, *from, owner, message, now).await?);
-        } else {
-            apply_step(tx, id, step, message, now).await?;
+        match step {
+            Step::Update { from, owner } => {
+                created = Some(super::requests::copy_for_update(tx, id, *from, owner, message, now).await?);
+            }
+            Step::Withdraw { provider_told } => {
+                // Nothing went: the confirmation that the package was sent goes with it.
+                let withdrawn = super::outbox::withdraw_for_provider(tx, id, !provider_told, now).await?;
+                if !provider_told && super::outbox::package_may_have_gone(tx, id, now).await? {
+                    return Ok(None);
+                }
+                if *provider_told && withdrawn > 0 {
+                    let detail =
+                        format!("withdrawn before it went to the provider: {withdrawn} package(s) or follow-up(s)");
+                    event(tx, id, "withdrawal", "medrec", &detail, message, now).await?;
+                }
+            }
+            _ => apply_step(tx, id, step, message, now).await?,
         }
     }
     Ok(Some(created))
@@ -198,7 +217,7 @@ async fn apply_step(
                 .execute(&mut *tx)
                 .await?;
         }
-        Step::Update { .. } => {}
+        Step::Update { .. } | Step::Withdraw { .. } => {}
         Step::CloseReason(reason) => {
             sqlx::query("UPDATE requests SET close_reason = ?2 WHERE id = ?1")
                 .bind(id)

@@ -81,7 +81,7 @@ impl Store {
         let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE outbox SET state = 'sent', gateway_id = ?2, fax_status = 'queued', sent_at = ?3, last_error = NULL,
-                 uncertain_since = NULL
+                 uncertain_since = NULL, attempt_started_at = NULL
              WHERE id = ?1",
         )
         .bind(outbox_id)
@@ -108,7 +108,10 @@ impl Store {
 
     /// A submit that timed out: it is retried, but first the gateway is asked whether it arrived.
     pub async fn fax_uncertain(&self, outbox_id: i64, since: DateTime<Utc>, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET last_error = ?2, uncertain_since = coalesce(uncertain_since, ?3) WHERE id = ?1")
+        sqlx::query(
+            "UPDATE outbox SET last_error = ?2, uncertain_since = coalesce(uncertain_since, ?3), attempt_started_at = NULL
+             WHERE id = ?1",
+        )
             .bind(outbox_id)
             .bind(error)
             .bind(since)
@@ -207,7 +210,10 @@ impl Store {
                 }
             }
             FaxChange::Failed { reason } => {
-                sqlx::query("UPDATE outbox SET state = 'failed', fax_status = 'failed', last_error = ?2 WHERE id = ?1")
+                sqlx::query(
+                    "UPDATE outbox SET state = 'failed', fax_status = 'failed', last_error = ?2, attempt_started_at = NULL
+                     WHERE id = ?1",
+                )
                     .bind(fax.outbox_id)
                     .bind(reason)
                     .execute(&mut *tx)

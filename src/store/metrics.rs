@@ -14,7 +14,7 @@ pub type Counted = (Vec<String>, i64);
 pub struct DatabaseCounts {
     /// Inbound messages by classification (`none` when not a provider's reply).
     pub received_by_kind: Vec<Counted>,
-    /// Outbox entries by channel and result (`sent`, `failed`, `pending`).
+    /// Outbox entries by channel and result (`sent`, `failed`, `pending`, `withdrawn`).
     pub sends: Vec<Counted>,
     pub outbox_pending: i64,
     /// When the oldest pending entry was queued.

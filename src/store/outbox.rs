@@ -6,6 +6,21 @@ use sqlx::Row;
 use super::{Result, Store};
 use crate::core::reference::Reference;
 
+/// A pending outbox entry for the request's provider (its package, or a follow-up the schedule
+/// queued to anyone but the request's owner), then `$rest`; as a literal (sqlx takes only
+/// static SQL).
+macro_rules! update_pending_for_the_provider {
+    ($set:literal, $rest:literal) => {
+        concat!(
+            "UPDATE outbox SET ",
+            $set,
+            " WHERE state = 'pending' AND (outbox.purpose = 'submission' OR (outbox.step IS NOT NULL
+                 AND outbox.recipients <> (SELECT owner FROM requests WHERE id = outbox.request_id))) AND ",
+            $rest
+        )
+    };
+}
+
 /// An outgoing email, already rendered, to be queued.
 #[derive(Debug, Clone)]
 pub struct NewOutgoing<'a> {
@@ -79,22 +94,47 @@ impl Store {
             .await
     }
 
-    /// Records an attempt before it is made, with the time of the retry should it not finish:
-    /// a crash mid-send then retries later instead of losing the entry.
-    pub async fn begin_attempt(&self, outbox_id: i64, retry_at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1")
-            .bind(outbox_id)
-            .bind(retry_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Whether the package of `request` has reached, or may have reached, its provider (see
+    /// [`package_may_have_gone`]): a cancellation then tells the provider it is withdrawn.
+    pub async fn package_may_have_gone(&self, request: Reference, now: DateTime<Utc>) -> Result<bool> {
+        let mut conn = self.pool.acquire().await?;
+        package_may_have_gone(&mut conn, request.0, now).await
+    }
+
+    /// Takes an entry for an attempt, recording it before it is made with the time of the retry
+    /// should it not finish: a crash mid-send then retries later instead of losing the entry.
+    /// Returns false, and sends nothing, when the entry is no longer pending, or when it goes to
+    /// the provider about a request cancelled since it was queued (it is withdrawn then).
+    pub async fn begin_attempt(&self, outbox_id: i64, retry_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool> {
+        let mut tx = self.write().await?;
+        sqlx::query(update_pending_for_the_provider!(
+            "state = 'withdrawn', last_error = ?2",
+            "id = ?1 AND (SELECT state FROM requests WHERE id = outbox.request_id) = 'cancelled'"
+        ))
+        .bind(outbox_id)
+        .bind(WITHDRAWN)
+        .execute(&mut *tx)
+        .await?;
+        let taken = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, attempt_started_at = ?3
+             WHERE id = ?1 AND state = 'pending'",
+        )
+        .bind(outbox_id)
+        .bind(retry_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(taken.rows_affected() == 1)
     }
 
     /// Marks an entry sent; a sent submission moves its request from `submitting` to
     /// `submitted` and is written to its activity log.
     pub async fn mark_sent(&self, outbox_id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.write().await?;
-        sqlx::query("UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1")
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = ?2, last_error = NULL, attempt_started_at = NULL WHERE id = ?1",
+        )
             .bind(outbox_id)
             .bind(now)
             .execute(&mut *tx)
@@ -122,7 +162,7 @@ impl Store {
 
     /// Keeps the entry pending; the retry time was set by [`Store::begin_attempt`].
     pub async fn mark_retry(&self, outbox_id: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET last_error = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE outbox SET last_error = ?2, attempt_started_at = NULL WHERE id = ?1")
             .bind(outbox_id)
             .bind(error)
             .execute(&self.pool)
@@ -131,7 +171,7 @@ impl Store {
     }
 
     pub async fn mark_failed(&self, outbox_id: i64, error: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1")
+        sqlx::query("UPDATE outbox SET state = 'failed', last_error = ?2, attempt_started_at = NULL WHERE id = ?1")
             .bind(outbox_id)
             .bind(error)
             .execute(&self.pool)
@@ -178,6 +218,64 @@ pub(super) async fn queue_email(
     .bind(purpose)
     .bind(request)
     .fetch_one(&mut *tx)
+    .await
+}
+
+/// Why a withdrawn entry was not sent, in its `last_error`.
+const WITHDRAWN: &str = "withdrawn: the request was cancelled before it went";
+
+/// How long an attempt may run before its entry counts as abandoned (a crash mid-send) rather
+/// than on its way. Above the longest attempt either sender makes.
+const ON_ITS_WAY_FOR: chrono::Duration = chrono::Duration::minutes(15);
+
+/// Withdraws what waits in the outbox for the provider of request `id`, except an entry on its
+/// way at this moment, which the provider will have; with `confirmation`, the confirmation to
+/// staff that the package was sent too. Returns how many were withdrawn.
+pub(super) async fn withdraw_for_provider(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    confirmation: bool,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let for_provider = sqlx::query(update_pending_for_the_provider!(
+        "state = 'withdrawn', last_error = ?3",
+        "request_id = ?1 AND (attempt_started_at IS NULL OR attempt_started_at <= ?2)"
+    ))
+    .bind(id)
+    .bind(now - ON_ITS_WAY_FOR)
+    .bind(WITHDRAWN)
+    .execute(&mut *tx)
+    .await?;
+    let confirmations = sqlx::query(
+        "UPDATE outbox SET state = 'withdrawn', last_error = ?3
+         WHERE request_id = ?1 AND state = 'pending' AND purpose = 'confirmation' AND ?4
+           AND (attempt_started_at IS NULL OR attempt_started_at <= ?2)",
+    )
+    .bind(id)
+    .bind(now - ON_ITS_WAY_FOR)
+    .bind(WITHDRAWN)
+    .bind(confirmation)
+    .execute(&mut *tx)
+    .await?;
+    Ok(for_provider.rows_affected() + confirmations.rows_affected())
+}
+
+/// Whether request `id`'s package has reached, or may have reached, its provider: it was
+/// delivered, handed over, is on its way, or a fax submit timed out and may have arrived.
+pub(super) async fn package_may_have_gone(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1 AND submitted_at IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM outbox WHERE request_id = ?1 AND purpose = 'submission'
+                 AND (state = 'sent' OR uncertain_since IS NOT NULL
+                      OR (state = 'pending' AND attempt_started_at > ?2)))",
+    )
+    .bind(id)
+    .bind(now - ON_ITS_WAY_FOR)
+    .fetch_one(&mut *conn)
     .await
 }
 

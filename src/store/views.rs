@@ -184,7 +184,7 @@ impl Store {
 pub struct OutboxEmail {
     pub message_id: String,
     pub recipients: String,
-    /// `pending`, `sent` or `failed`.
+    /// `pending`, `sent`, `failed` or `withdrawn`.
     pub state: String,
     pub request: Option<Reference>,
 }
