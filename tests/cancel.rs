@@ -6,136 +6,16 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use chrono::Duration;
-use common::Embedded;
-use medrec::core::inbound::InboundMail;
+use common::desk::{BLUEGRASS, Desk, STAFF, answer_to};
 use medrec::core::reference::Reference;
-use medrec::daemon::intake::Intake;
-use medrec::fax::FaxGateway;
-use medrec::mail::send::Sender;
-use medrec::store::{Effect, Ingested, NewInbound, Place, RequestChange, Step, Store};
-use tokio_util::sync::CancellationToken;
-
-const STAFF: &str = "paralegal@denhamlaw.example";
-const BOT: &str = "records@denhamlaw.example";
-const BLUEGRASS: &str = "roi@bluegrass-regional.example";
-
-struct Desk {
-    e: Embedded,
-    intake: Intake,
-    store: Store,
-    sender: Sender,
-    gateway: FaxGateway,
-    taken: u32,
-}
-
-impl Desk {
-    async fn new() -> Desk {
-        let e = Embedded::new(true);
-        let settings = medrec::config::load(&e.config).unwrap();
-        let store = Store::open(&settings.database).await.unwrap();
-        let sender = Sender::new(&settings.outgoing.transport).unwrap();
-        let gateway = FaxGateway::new(&settings.fax).unwrap();
-        let intake = Intake::new(
-            store.clone(),
-            Arc::new(settings),
-            Arc::new(tokio::sync::Notify::new()),
-            medrec::daemon::clock::Clock::system(),
-        )
-        .unwrap();
-        Desk { e, intake, store, sender, gateway, taken: 0 }
-    }
-
-    async fn take(&mut self, raw: Vec<u8>) {
-        self.taken += 1;
-        let place = Place { mailbox: "test".into(), uidvalidity: Some(1), uid: Some(self.taken.into()) };
-        self.intake.take(place, &raw).await.unwrap();
-    }
-
-    /// A NEW for `provider`; its package is queued, and nothing is sent.
-    async fn new_request(&mut self, provider: &str) {
-        let form = format!(
-            "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY \
-             40507\nProvider: {provider}\nRecords: medical\nFrom: 01/15/2026\n"
-        );
-        let pdf = common::authorization_pdf();
-        let raw =
-            common::message_with_attachment(STAFF, BOT, "NEW", "<new@denhamlaw.example>", &form, "auth.pdf", &pdf);
-        self.take(raw).await;
-        assert_eq!(self.state().await, "submitting");
-    }
-
-    async fn cancel(&mut self) {
-        let raw = common::message(
-            STAFF,
-            BOT,
-            "CANCEL MR-1001",
-            "<cancel@denhamlaw.example>",
-            "CANCEL MR-1001 client settled\n",
-            &[],
-        );
-        self.take(raw).await;
-        assert_eq!(self.state().await, "cancelled");
-    }
-
-    async fn state(&self) -> String {
-        self.store.request_detail(Reference(1001)).await.unwrap().unwrap().state
-    }
-
-    /// Runs both senders once over everything due; returns the emails that left.
-    async fn send_all(&self) -> Vec<InboundMail> {
-        let stop = CancellationToken::new();
-        medrec::daemon::deliver::send_due(&self.intake, &self.sender, &stop).await.unwrap();
-        medrec::daemon::fax::send_due(&self.intake, &self.gateway, &stop).await.unwrap();
-        let dir = self.e.root().join("var/mail/outbox");
-        let mut files: Vec<_> =
-            std::fs::read_dir(dir).map(|d| d.map(|f| f.unwrap().path()).collect()).unwrap_or_default();
-        files.sort();
-        files.iter().map(|f| medrec::mail::parse::parse(&std::fs::read(f).unwrap())).collect()
-    }
-
-    /// The PDFs the fax stand-in was given.
-    fn faxes(&self) -> Vec<String> {
-        let dir = self.e.root().join("var/fax/outbox");
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .map(|d| d.map(|f| f.unwrap().file_name().to_string_lossy().into_owned()).collect())
-            .unwrap_or_default();
-        names.retain(|n| n.ends_with(".pdf"));
-        names
-    }
-
-    /// Outbox entries of `channel` in `state`.
-    async fn count(&self, channel: &str, state: &str) -> i64 {
-        let sends = self.store.figures().await.unwrap().sends;
-        sends.iter().find(|(labels, _)| labels[..] == [channel, state]).map_or(0, |(_, n)| *n)
-    }
-
-    /// The package's outbox entry, taken by a sender (as if it were being handed over now).
-    async fn take_package_for_sending(&self, channel: &str) -> i64 {
-        let now = medrec::daemon::clock::now();
-        let id = match channel {
-            "email" => {
-                let due = self.store.due_emails(now, 10).await.unwrap();
-                due.iter().find(|m| m.recipients.iter().any(|r| r == BLUEGRASS)).expect("the package is due").outbox_id
-            }
-            _ => self.store.due_faxes(now, 10).await.unwrap().pop().expect("the package fax is due").outbox_id,
-        };
-        assert!(self.store.begin_attempt(id, now - Duration::seconds(1), now).await.unwrap());
-        id
-    }
-}
-
-fn answer_to<'a>(mails: &'a [InboundMail], id: &str) -> &'a InboundMail {
-    mails.iter().find(|m| m.in_reply_to.as_deref() == Some(id)).unwrap_or_else(|| panic!("no answer to {id}"))
-}
+use medrec::store::{Effect, Ingested, NewInbound, Place, RequestChange, Step};
 
 #[tokio::test]
 async fn a_package_still_waiting_is_withdrawn_and_nothing_reaches_the_provider() {
     let mut d = Desk::new().await;
     d.new_request("Bluegrass Regional Hospital").await;
-    d.cancel().await;
+    d.command("CANCEL MR-1001 client settled", "<cancel@denhamlaw.example>").await;
+    assert_eq!(d.state().await, "cancelled");
 
     let sent = d.send_all().await;
     let answer = answer_to(&sent, "<cancel@denhamlaw.example>");
@@ -158,7 +38,8 @@ async fn a_package_on_its_way_when_cancelled_gets_a_withdrawal_notice() {
     let mut d = Desk::new().await;
     d.new_request("Bluegrass Regional Hospital").await;
     let package = d.take_package_for_sending("email").await;
-    d.cancel().await;
+    d.command("CANCEL MR-1001 client settled", "<cancel@denhamlaw.example>").await;
+    assert_eq!(d.state().await, "cancelled");
     // The hand-over finishes after the cancellation.
     d.store.mark_sent(package, medrec::daemon::clock::now()).await.unwrap();
 
@@ -176,7 +57,8 @@ async fn a_package_fax_retried_after_the_cancellation_is_withdrawn_when_taken() 
     let mut d = Desk::new().await;
     d.new_request("Central Kentucky Orthopedics").await;
     let package = d.take_package_for_sending("fax").await;
-    d.cancel().await;
+    d.command("CANCEL MR-1001 client settled", "<cancel@denhamlaw.example>").await;
+    assert_eq!(d.state().await, "cancelled");
     // That attempt failed on the line; the retry comes due after the request was cancelled.
     d.store.mark_retry(package, "busy").await.unwrap();
 

@@ -165,45 +165,12 @@ async fn an_inbound_fax_reaches_staff_with_its_pdf() {
 
 #[tokio::test]
 async fn regression_a_fax_that_timed_out_but_arrived_is_not_sent_twice() {
-    use medrec::daemon::intake::Intake;
-    use medrec::fax::{FaxGateway, FaxJob};
-    use medrec::store::{Place, Store};
-    use std::sync::Arc;
+    use medrec::fax::FaxJob;
 
-    let dir = tempfile::tempdir().unwrap();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut settings = medrec::config::load(&repo.join("config/medrec.toml")).unwrap();
-    settings.documents = dir.path().join("documents");
-    let fax_dir = dir.path().join("fax");
-    settings.fax = medrec::fax::FaxSettings::Directory { path: fax_dir.clone() };
-    let store = Store::open(&dir.path().join("medrec.db")).await.unwrap();
-    let import =
-        medrec::core::provider::import_csv(&std::fs::read_to_string(repo.join("config/providers.sample.csv")).unwrap())
-            .unwrap();
-    for (_, entry) in &import.entries {
-        store.upsert_provider(entry, medrec::daemon::clock::now()).await.unwrap();
-    }
-    let gateway = FaxGateway::new(&settings.fax).unwrap();
-    let intake = Intake::new(
-        store.clone(),
-        Arc::new(settings),
-        Arc::new(tokio::sync::Notify::new()),
-        medrec::daemon::clock::Clock::system(),
-    )
-    .unwrap();
-    let form = "NEW\nPatient: Maria Sample\nDOB: 03/14/1985\nSSN: 123-45-6789\nAddress: 12 Example Lane, Lexington, KY 40507\nProvider: Central Kentucky Orthopedics\nFrom: 01/15/2026\n";
-    let raw = common::message_with_attachment(
-        STAFF,
-        BOT,
-        "NEW",
-        "<new-t@denhamlaw.example>",
-        form,
-        "authorization.pdf",
-        &common::authorization_pdf(),
-    );
-    intake.take(Place { mailbox: "test".into(), uidvalidity: None, uid: None }, &raw).await.unwrap();
+    let mut d = common::desk::Desk::new().await;
+    d.new_request("Central Kentucky Orthopedics").await;
     let now = medrec::daemon::clock::now();
-    let fax = store.due_faxes(now, 10).await.unwrap().pop().expect("a fax is due");
+    let fax = d.store.due_faxes(now, 10).await.unwrap().pop().expect("a fax is due");
 
     // Attempt 1 reached the gateway, but our side saw a timeout.
     let pdf = std::fs::read(&fax.document_path).unwrap();
@@ -213,20 +180,13 @@ async fn regression_a_fax_that_timed_out_but_arrived_is_not_sent_twice() {
         reference: "MR-1001".into(),
         idempotency_key: format!("o{}-a1", fax.outbox_id),
     };
-    gateway.submit(&job).await.unwrap();
-    assert!(store.begin_attempt(fax.outbox_id, now - chrono::Duration::seconds(1), now).await.unwrap());
-    store.fax_uncertain(fax.outbox_id, now - chrono::Duration::seconds(10), "timed out").await.unwrap();
+    d.gateway.submit(&job).await.unwrap();
+    assert!(d.store.begin_attempt(fax.outbox_id, now - chrono::Duration::seconds(1), now).await.unwrap());
+    d.store.fax_uncertain(fax.outbox_id, now - chrono::Duration::seconds(10), "timed out").await.unwrap();
 
-    medrec::daemon::fax::send_due(&intake, &gateway, &tokio_util::sync::CancellationToken::new()).await.unwrap();
-    assert_eq!(std::fs::read_dir(&fax_dir).unwrap().count(), 1, "the fax was sent a second time");
-    assert!(store.due_faxes(medrec::daemon::clock::now(), 10).await.unwrap().is_empty());
-    assert!(
-        store
-            .fax_by_gateway_id(
-                &std::fs::read_dir(&fax_dir).unwrap().next().unwrap().unwrap().file_name().to_string_lossy()
-            )
-            .await
-            .unwrap()
-            .is_some()
-    );
+    medrec::daemon::fax::send_due(&d.intake, &d.gateway, &tokio_util::sync::CancellationToken::new()).await.unwrap();
+    let faxes = d.faxes();
+    assert_eq!(faxes.len(), 1, "the fax was sent a second time: {faxes:?}");
+    assert!(d.store.due_faxes(medrec::daemon::clock::now(), 10).await.unwrap().is_empty());
+    assert!(d.store.fax_by_gateway_id(&faxes[0]).await.unwrap().is_some(), "the fax found is followed");
 }

@@ -3,6 +3,8 @@
 //! daemon, and a small IMAP observer that waits for mail with IDLE rather than sleeping.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
