@@ -230,7 +230,7 @@ const ON_ITS_WAY_FOR: chrono::Duration = chrono::Duration::minutes(15);
 
 /// Withdraws what waits in the outbox for the provider of request `id`, except an entry on its
 /// way at this moment, which the provider will have; with `confirmation`, the confirmation to
-/// staff that the package was sent too. Returns how many were withdrawn.
+/// staff that the package was sent too. Returns how many entries for the provider were withdrawn.
 pub(super) async fn withdraw_for_provider(
     tx: &mut sqlx::SqliteConnection,
     id: i64,
@@ -246,18 +246,19 @@ pub(super) async fn withdraw_for_provider(
     .bind(WITHDRAWN)
     .execute(&mut *tx)
     .await?;
-    let confirmations = sqlx::query(
-        "UPDATE outbox SET state = 'withdrawn', last_error = ?3
-         WHERE request_id = ?1 AND state = 'pending' AND purpose = 'confirmation' AND ?4
-           AND (attempt_started_at IS NULL OR attempt_started_at <= ?2)",
-    )
-    .bind(id)
-    .bind(now - ON_ITS_WAY_FOR)
-    .bind(WITHDRAWN)
-    .bind(confirmation)
-    .execute(&mut *tx)
-    .await?;
-    Ok(for_provider.rows_affected() + confirmations.rows_affected())
+    if confirmation {
+        sqlx::query(
+            "UPDATE outbox SET state = 'withdrawn', last_error = ?3
+             WHERE request_id = ?1 AND state = 'pending' AND purpose = 'confirmation'
+               AND (attempt_started_at IS NULL OR attempt_started_at <= ?2)",
+        )
+        .bind(id)
+        .bind(now - ON_ITS_WAY_FOR)
+        .bind(WITHDRAWN)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(for_provider.rows_affected())
 }
 
 /// Whether request `id`'s package has reached, or may have reached, its provider: it was
